@@ -1,0 +1,181 @@
+from django.contrib.auth.models import AbstractUser, Group
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .national_id import national_id_mask, national_id_normalize, validate_national_id
+
+
+class Role(models.TextChoices):
+    CAREGIVER = "caregiver", _("Caregiver")
+    TRAINING_BODY = "training_body", _("Training body")
+    ASSESSOR = "assessor", _("Assessor")
+    MANAGER = "manager", _("Institution manager")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+class County(models.Model):
+    code = models.CharField(_("division code"), max_length=12, unique=True)
+    name = models.CharField(_("name"), max_length=50)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("county")
+        verbose_name_plural = _("counties")
+
+    def __str__(self):
+        return self.name
+
+
+class Institution(models.Model):
+    class Kind(models.TextChoices):
+        MEDICAL = "medical", _("Medical institution")
+        ELDERLY_CARE = "elderly_care", _("Elderly-care institution")
+        HOME_CARE = "home_care", _("Home-care institution")
+
+    code = models.CharField(_("institution code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="institutions", verbose_name=_("county"))
+    address = models.CharField(_("address"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["county__code", "name"]
+        verbose_name = _("designated care institution")
+        verbose_name_plural = _("designated care institutions")
+
+    def __str__(self):
+        return self.name
+
+
+class TrainingBody(models.Model):
+    """An organisation that authors courses and runs training batches, each in its own page subtree."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    group = models.OneToOneField(
+        Group,
+        on_delete=models.PROTECT,
+        related_name="training_body",
+        verbose_name=_("permission group"),
+        help_text=_("Members of this group edit the training body's courses."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("training body")
+        verbose_name_plural = _("training bodies")
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    name = models.CharField(_("full name"), max_length=50, blank=True)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.CAREGIVER)
+    phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
+    institution = models.ForeignKey(
+        Institution,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff_accounts",
+        verbose_name=_("institution"),
+        help_text=_("For institution managers: the institution they manage."),
+    )
+    training_body = models.ForeignKey(
+        TrainingBody,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("training body"),
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.name or self.username
+
+    def get_full_name(self):
+        return self.name or super().get_full_name() or self.username
+
+    def has_role(self, role: Role) -> bool:
+        return self.is_active and self.role == role
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.is_active and (self.is_superuser or self.role == Role.ADMINISTRATOR)
+
+
+class CaregiverProfile(models.Model):
+    class Gender(models.TextChoices):
+        FEMALE = "F", _("Female")
+        MALE = "M", _("Male")
+
+    class PractitionerLevel(models.IntegerChoices):
+        # 长期照护师 (occupation 4-14-01-03): level 5 is the entry level, level 3 the highest of the three.
+        NONE = 0, _("None")
+        LEVEL_5 = 5, _("LTC practitioner level 5")
+        LEVEL_4 = 4, _("LTC practitioner level 4")
+        LEVEL_3 = 3, _("LTC practitioner level 3")
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="caregiver_profile")
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
+    national_id = models.CharField(
+        _("identity card number"), max_length=18, unique=True, validators=[validate_national_id]
+    )
+    institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, related_name="caregivers", verbose_name=_("institution")
+    )
+    employed_since = models.DateField(_("employed since"))
+    practitioner_level = models.PositiveSmallIntegerField(
+        _("LTC practitioner level held"), choices=PractitionerLevel.choices, default=PractitionerLevel.NONE
+    )
+
+    class Meta:
+        ordering = ["user__name"]
+        verbose_name = _("caregiver")
+        verbose_name_plural = _("caregivers")
+
+    def __str__(self):
+        return self.user.get_full_name()
+
+    @property
+    def name(self) -> str:
+        return self.user.get_full_name()
+
+    @property
+    def national_id_masked(self) -> str:
+        return national_id_mask(self.national_id)
+
+    def national_id_for(self, viewer) -> str:
+        return self.national_id if getattr(viewer, "is_administrator", False) else self.national_id_masked
+
+    def clean(self):
+        self.national_id = national_id_normalize(self.national_id)
+
+
+
+class AssessorProfile(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="assessor_profile")
+    institution = models.ForeignKey(
+        Institution,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assessors",
+        verbose_name=_("institution"),
+        help_text=_("Leave empty for assessors who belong to no care institution."),
+    )
+    qualifications = models.TextField(_("qualifications"), blank=True)
+    certificate_number = models.CharField(_("assessor certificate number"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("assessor")
+        verbose_name_plural = _("assessors")
+
+    def __str__(self):
+        return self.user.get_full_name()

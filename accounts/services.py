@@ -1,0 +1,166 @@
+"""Accounts, role groups and training bodies. Group permissions are what Wagtail enforces in its admin."""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from wagtail.models import (
+    Collection,
+    GroupApprovalTask,
+    GroupCollectionPermission,
+    GroupPagePermission,
+    Page,
+)
+
+from .models import AssessorProfile, CaregiverProfile, Institution, Role, TrainingBody, User
+
+ADMINISTRATORS_GROUP = "医保局管理员"
+MANAGERS_GROUP = "定点机构管理员"
+
+# Models administrators own in the admin (app_label, model names).
+ADMINISTRATOR_MODELS = {
+    "accounts": ["county", "institution", "trainingbody", "caregiverprofile", "assessorprofile", "user"],
+    "content": ["standard", "clause", "serviceitem"],
+    "certification": ["question", "exam", "starruleset", "evaluation", "certificate"],
+    "wagtailimages": ["image"],
+    "wagtaildocs": ["document"],
+}
+ADMINISTRATOR_PAGE_PERMISSIONS = ["add_page", "change_page", "publish_page", "bulk_delete_page", "lock_page", "unlock_page"]
+# A training body drafts and submits for moderation; it never publishes.
+TRAINING_BODY_PAGE_PERMISSIONS = ["add_page", "change_page"]
+TRAINING_BODY_COLLECTION_PERMISSIONS = [
+    ("wagtailimages", "add_image"),
+    ("wagtailimages", "change_image"),
+    ("wagtailimages", "choose_image"),
+    ("wagtaildocs", "add_document"),
+    ("wagtaildocs", "change_document"),
+    ("wagtaildocs", "choose_document"),
+]
+
+
+def _permission(app_label: str, codename: str) -> Permission:
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+def _admin_access() -> Permission:
+    return _permission("wagtailadmin", "access_admin")
+
+
+@transaction.atomic
+def role_groups_ensure() -> dict[str, Group]:
+    """Create or refresh the groups behind the staff roles. Safe to run again."""
+    administrators, _created = Group.objects.get_or_create(name=ADMINISTRATORS_GROUP)
+    model_permissions = Permission.objects.none()
+    for app_label, model_names in ADMINISTRATOR_MODELS.items():
+        model_permissions |= Permission.objects.filter(
+            content_type__app_label=app_label, content_type__model__in=model_names
+        )
+    administrators.permissions.add(_admin_access(), *model_permissions)
+    root = Page.get_first_root_node()
+    for codename in ADMINISTRATOR_PAGE_PERMISSIONS:
+        GroupPagePermission.objects.get_or_create(
+            group=administrators, page=root, permission=_permission("wagtailcore", codename)
+        )
+    root_collection = Collection.get_first_root_node()
+    for app_label, model in (("wagtailimages", "image"), ("wagtaildocs", "document")):
+        for action in ("add", "change", "choose", "delete"):
+            GroupCollectionPermission.objects.get_or_create(
+                group=administrators,
+                collection=root_collection,
+                permission=_permission(app_label, f"{action}_{model}"),
+            )
+    # Course approval: Wagtail's default workflow asks the moderators; here the bureau's administrators decide.
+    for task in GroupApprovalTask.objects.all():
+        task.groups.set([administrators])
+
+    managers, _created = Group.objects.get_or_create(name=MANAGERS_GROUP)
+    managers.permissions.add(_admin_access())
+    return {Role.ADMINISTRATOR: administrators, Role.MANAGER: managers}
+
+
+@transaction.atomic
+def training_body_create(*, code: str, name: str, contact_phone: str = "") -> TrainingBody:
+    """A training body with its own permission group and image/document collection."""
+    group, _created = Group.objects.get_or_create(name=f"培训机构·{name}")
+    group.permissions.add(_admin_access())
+    body, _created = TrainingBody.objects.get_or_create(
+        code=code, defaults={"name": name, "contact_phone": contact_phone, "group": group}
+    )
+    root_collection = Collection.get_first_root_node()
+    collection = root_collection.get_children().filter(name=name).first() or root_collection.add_child(name=name)
+    for app_label, codename in TRAINING_BODY_COLLECTION_PERMISSIONS:
+        GroupCollectionPermission.objects.get_or_create(
+            group=group, collection=collection, permission=_permission(app_label, codename)
+        )
+    return body
+
+
+@transaction.atomic
+def training_body_grant_subtree(*, training_body: TrainingBody, page: Page) -> None:
+    """Let the training body's group draft pages below `page` (its course index) and nowhere else."""
+    for codename in TRAINING_BODY_PAGE_PERMISSIONS:
+        GroupPagePermission.objects.get_or_create(
+            group=training_body.group, page=page, permission=_permission("wagtailcore", codename)
+        )
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    password: str,
+    name: str,
+    role: Role,
+    phone: str = "",
+    email: str = "",
+    institution: Institution | None = None,
+    training_body: TrainingBody | None = None,
+) -> User:
+    user = User.objects.create_user(
+        username=username,
+        password=password,
+        email=email,
+        name=name,
+        role=role,
+        phone=phone,
+        institution=institution,
+        training_body=training_body,
+    )
+    if role in (Role.ADMINISTRATOR, Role.MANAGER):
+        user.groups.add(role_groups_ensure()[role])
+    if training_body is not None:
+        user.groups.add(training_body.group)
+    return user
+
+
+@transaction.atomic
+def caregiver_create(
+    *,
+    username: str,
+    password: str,
+    name: str,
+    gender: str,
+    national_id: str,
+    institution: Institution,
+    employed_since,
+    phone: str = "",
+    practitioner_level: int = 0,
+) -> CaregiverProfile:
+    user = user_create(username=username, password=password, name=name, role=Role.CAREGIVER, phone=phone)
+    profile = CaregiverProfile(
+        user=user,
+        gender=gender,
+        national_id=national_id,
+        institution=institution,
+        employed_since=employed_since,
+        practitioner_level=practitioner_level,
+    )
+    profile.full_clean()
+    profile.save()
+    return profile
+
+
+@transaction.atomic
+def assessor_create(
+    *, username: str, password: str, name: str, institution: Institution | None, qualifications: str = ""
+) -> AssessorProfile:
+    user = user_create(username=username, password=password, name=name, role=Role.ASSESSOR)
+    return AssessorProfile.objects.create(user=user, institution=institution, qualifications=qualifications)

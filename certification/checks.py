@@ -1,0 +1,82 @@
+"""Start-up checks: refuse to run where certificates would render slowly or with missing characters."""
+
+from django.conf import settings
+from django.core.checks import Error, register
+
+CHECK_TAG = "carestar_pdf"
+
+
+def weasyprint_has_harfbuzz_subset() -> bool:
+    from weasyprint.text import ffi
+
+    return ffi.harfbuzz_subset is not None
+
+
+def font_family_installed(family: str) -> bool:
+    """True when fontconfig resolves the family to itself rather than to a fallback."""
+    from weasyprint.text.ffi import ffi, fontconfig
+
+    config = fontconfig.FcInitLoadConfigAndFonts()
+    pattern = fontconfig.FcPatternCreate()
+    match = ffi.NULL
+    try:
+        fontconfig.FcPatternAddString(pattern, b"family", family.encode())
+        fontconfig.FcConfigSubstitute(config, pattern, fontconfig.FcMatchPattern)
+        fontconfig.FcDefaultSubstitute(pattern)
+        result = ffi.new("FcResult *")
+        match = fontconfig.FcFontMatch(config, pattern, result)
+        if match == ffi.NULL:
+            return False
+        value = ffi.new("FcChar8 **")
+        if fontconfig.FcPatternGetString(match, b"family", 0, value) != fontconfig.FcResultMatch:
+            return False
+        return ffi.string(value[0]).decode().casefold() == family.casefold()
+    finally:
+        if match != ffi.NULL:
+            fontconfig.FcPatternDestroy(match)
+        fontconfig.FcPatternDestroy(pattern)
+        fontconfig.FcConfigDestroy(config)
+
+
+@register(CHECK_TAG)
+def pdf_rendering_check(app_configs, **kwargs):
+    try:
+        has_subset = weasyprint_has_harfbuzz_subset()
+    except OSError as error:
+        return [
+            Error(
+                f"WeasyPrint cannot load its system libraries: {error}",
+                hint="Install Pango: apt-get install libpango-1.0-0 libpangoft2-1.0-0 (or run `make run`).",
+                id="carestar.E001",
+            )
+        ]
+    errors = []
+    if not has_subset:
+        errors.append(
+            Error(
+                "WeasyPrint cannot load libharfbuzz-subset: every Chinese certificate would take about ten seconds "
+                "to render instead of a tenth of a second.",
+                hint="apt-get install libharfbuzz-subset0 (or run `make run`).",
+                id="carestar.E002",
+            )
+        )
+    family = settings.CERTIFICATE_FONT_FAMILY
+    if not font_family_installed(family):
+        errors.append(
+            Error(
+                f"The CJK font family {family!r} used for certificates is not installed: Chinese text would "
+                "render with missing glyphs.",
+                hint="apt-get install fonts-noto-cjk, or set CERTIFICATE_FONT_FAMILY to an installed CJK family.",
+                id="carestar.E003",
+            )
+        )
+    return errors
+
+
+def pdf_rendering_ensure() -> None:
+    """Refuse to start a process that renders certificates (WSGI server, Celery worker) on a broken setup."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    errors = pdf_rendering_check(None)
+    if errors:
+        raise ImproperlyConfigured("; ".join(f"{error.msg} ({error.hint})" for error in errors))

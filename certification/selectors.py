@@ -1,0 +1,77 @@
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from accounts.models import CaregiverProfile, User
+
+from .models import AttemptAnswer, Certificate, Choice, Exam, ExamAttempt, Question
+
+
+@dataclass
+class PaperItem:
+    number: int
+    question: Question
+    choices: list[Choice]
+    selected: set[int]
+    points: int
+    is_correct: bool | None = None
+    correct: set[int] | None = None
+
+
+def attempts_for(*, caregiver: CaregiverProfile, exam: Exam):
+    return ExamAttempt.objects.filter(caregiver=caregiver, exam=exam).order_by("-started_at")
+
+
+def attempt_paper(*, attempt: ExamAttempt, with_key: bool = False) -> list[PaperItem]:
+    """The questions with the caregiver's saved answers; the key only when asked, i.e. after grading."""
+    answers = {answer.question_id: answer for answer in AttemptAnswer.objects.filter(attempt=attempt)}
+    items = []
+    exam_questions = attempt.exam.exam_questions.select_related("question").prefetch_related("question__choices")
+    for number, exam_question in enumerate(exam_questions, start=1):
+        question = exam_question.question
+        answer = answers.get(question.id)
+        choices = list(question.choices.all())
+        item = PaperItem(
+            number=number,
+            question=question,
+            choices=choices,
+            selected=set(answer.choice_ids) if answer else set(),
+            points=exam_question.points,
+        )
+        if with_key and not attempt.is_open:
+            item.correct = {choice.id for choice in choices if choice.is_correct}
+            item.is_correct = bool(answer and answer.is_correct)
+        items.append(item)
+    return items
+
+
+def candidates_for_assessor(*, assessor: User, query: str = ""):
+    """Caregivers this assessor may evaluate: never themselves, never staff of their own institution."""
+    candidates = CaregiverProfile.objects.select_related("user", "institution__county").exclude(user=assessor)
+    institution_id = getattr(getattr(assessor, "assessor_profile", None), "institution_id", None)
+    if institution_id is not None:
+        candidates = candidates.exclude(institution_id=institution_id)
+    if query:
+        candidates = candidates.filter(Q(user__name__icontains=query) | Q(institution__name__icontains=query))
+    return candidates.order_by("user__name")
+
+
+def certificate_public_record(*, certificate: Certificate) -> dict:
+    """What anyone may learn of a certificate: what the certificate itself shows, and its status."""
+    return {
+        "serial_number": certificate.serial_number,
+        "holder_name": certificate.holder_name,
+        "holder_national_id": certificate.holder_national_id_masked,
+        "star_level": certificate.star_level,
+        "issuer": certificate.issuer,
+        "issued_on": certificate.issued_on.isoformat(),
+        "valid_until": certificate.valid_until.isoformat(),
+        "status": certificate.status,
+        "status_label": str(Certificate.Status(certificate.status).label),
+        "is_valid": certificate.status == Certificate.Status.VALID,
+        "pdf_sha256": certificate.pdf_sha256,
+        "message": _("This certificate is valid.")
+        if certificate.status == Certificate.Status.VALID
+        else _("This certificate is NOT valid."),
+    }

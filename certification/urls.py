@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "certification"
+
+urlpatterns = [
+    path("exams/<int:exam_id>/", views.exam_start, name="exam_start"),
+    path("exams/attempts/<int:attempt_id>/", views.attempt, name="attempt"),
+    path("exams/attempts/<int:attempt_id>/result/", views.attempt_result, name="attempt_result"),
+    path("assess/", views.assessor_home, name="assessor_home"),
+    path("assess/caregivers/<int:caregiver_id>/evaluate/", views.evaluation_new, name="evaluation_new"),
+    path("me/certificates/<int:certificate_id>/pdf/", views.certificate_download, name="certificate_download"),
+    path("verify/", views.verify_form, name="verify_form"),
+    path("verify/<str:code>/", views.verify_detail, name="verify"),
+    path("verify/<str:code>.json", views.verify_json, name="verify_json"),
+]

@@ -1,0 +1,221 @@
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from accounts.models import CaregiverProfile, Role
+from training.selectors import caregiver_for
+
+from . import selectors, services
+from .eligibility import caregiver_facts, rule_set_current, star_level_compute
+from .models import Certificate, Exam, ExamAttempt
+
+
+def caregiver_required(request) -> CaregiverProfile:
+    caregiver = caregiver_for(request.user)
+    if caregiver is None:
+        raise PermissionDenied(_("This page is for caregivers."))
+    return caregiver
+
+
+def assessor_required(request) -> None:
+    if not request.user.has_role(Role.ASSESSOR):
+        raise PermissionDenied(_("This page is for assessors."))
+
+
+# --- Exams ---------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def exam_start(request, exam_id: int):
+    caregiver = caregiver_required(request)
+    exam = get_object_or_404(Exam, pk=exam_id)
+    if request.method == "POST":
+        try:
+            attempt = services.attempt_start(caregiver=caregiver, exam=exam)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("certification:exam_start", exam_id=exam.pk)
+        return redirect("certification:attempt", attempt_id=attempt.pk)
+    return render(
+        request,
+        "certification/exam_start.html",
+        {"exam": exam, "attempts": selectors.attempts_for(caregiver=caregiver, exam=exam)},
+    )
+
+
+def _own_attempt(request, attempt_id: int) -> ExamAttempt:
+    caregiver = caregiver_required(request)
+    # Someone else's attempt is reported as missing, not as forbidden: ids reveal nothing.
+    return get_object_or_404(ExamAttempt.objects.select_related("exam"), pk=attempt_id, caregiver=caregiver)
+
+
+def _answers_from_post(request, question_ids) -> dict[int, list[int]]:
+    answers = {}
+    for question_id in question_ids:
+        raw = request.POST.getlist(f"q{question_id}")
+        if raw:
+            try:
+                answers[question_id] = [int(value) for value in raw]
+            except ValueError:
+                raise ValidationError(_("The answer form was damaged; please reload the page."))
+    return answers
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def attempt(request, attempt_id: int):
+    attempt = _own_attempt(request, attempt_id)
+    if not attempt.is_open:
+        return redirect("certification:attempt_result", attempt_id=attempt.pk)
+    paper = selectors.attempt_paper(attempt=attempt)
+    if request.method == "POST":
+        try:
+            services.attempt_answers_save(
+                attempt=attempt, answers=_answers_from_post(request, [item.question.id for item in paper])
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            if attempt.is_open and "submit" not in request.POST:
+                return redirect("certification:attempt", attempt_id=attempt.pk)
+        if "submit" in request.POST:
+            services.attempt_submit(attempt=attempt)
+            return redirect("certification:attempt_result", attempt_id=attempt.pk)
+        messages.success(request, _("Your answers are saved."))
+        return redirect("certification:attempt", attempt_id=attempt.pk)
+    return render(request, "certification/attempt.html", {"attempt": attempt, "paper": paper})
+
+
+@login_required
+def attempt_result(request, attempt_id: int):
+    attempt = _own_attempt(request, attempt_id)
+    if attempt.is_open:
+        return redirect("certification:attempt", attempt_id=attempt.pk)
+    return render(
+        request,
+        "certification/attempt_result.html",
+        {"attempt": attempt, "paper": selectors.attempt_paper(attempt=attempt, with_key=True)},
+    )
+
+
+# --- Assessors -----------------------------------------------------------------------------------------
+
+
+@login_required
+def assessor_home(request):
+    assessor_required(request)
+    query = request.GET.get("q", "").strip()
+    return render(
+        request,
+        "certification/assessor_home.html",
+        {"query": query, "candidates": selectors.candidates_for_assessor(assessor=request.user, query=query)[:50]},
+    )
+
+
+class EvaluationForm(forms.Form):
+    practical_score = forms.IntegerField(label=gettext_lazy("Practical assessment score"), min_value=0, max_value=100)
+    level = forms.TypedChoiceField(
+        label=gettext_lazy("Star level awarded"), coerce=int, choices=[(n, f"{n} ★") for n in range(1, 6)]
+    )
+    reason = forms.CharField(label=gettext_lazy("Reason for a lower level"), required=False, widget=forms.Textarea)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def evaluation_new(request, caregiver_id: int):
+    assessor_required(request)
+    caregiver = get_object_or_404(CaregiverProfile.objects.select_related("user", "institution"), pk=caregiver_id)
+    conflict = services.assessor_conflict(assessor=request.user, caregiver=caregiver)
+    if conflict:
+        raise PermissionDenied(conflict)
+    rule_set = rule_set_current()
+    if rule_set is None:
+        raise Http404(_("No star-level rule set is in force."))
+    form = EvaluationForm(request.POST or None, initial={"practical_score": request.GET.get("practical_score")})
+    practical_score = 0
+    if form.is_bound and form.is_valid():
+        practical_score = form.cleaned_data["practical_score"]
+    elif request.GET.get("practical_score", "").isdigit():
+        practical_score = min(int(request.GET["practical_score"]), 100)
+    eligibility = star_level_compute(
+        facts=caregiver_facts(caregiver=caregiver), rule_set=rule_set, practical_score=practical_score
+    )
+    if form.is_bound and form.is_valid():
+        try:
+            evaluation = services.evaluation_record(
+                assessor=request.user,
+                caregiver=caregiver,
+                rule_set=rule_set,
+                practical_score=form.cleaned_data["practical_score"],
+                level=form.cleaned_data["level"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("Evaluation recorded: %(level)s stars. The certificate is being issued.") % {"level": evaluation.level},
+            )
+            return redirect("certification:assessor_home")
+    return render(
+        request,
+        "certification/evaluation_form.html",
+        {
+            "caregiver": caregiver,
+            "national_id": caregiver.national_id_for(request.user),
+            "rule_set": rule_set,
+            "eligibility": eligibility,
+            "practical_score": practical_score,
+            "form": form,
+        },
+    )
+
+
+# --- Certificates --------------------------------------------------------------------------------------
+
+
+@login_required
+def certificate_download(request, certificate_id: int):
+    caregiver = caregiver_for(request.user)
+    certificates = Certificate.objects.all()
+    if not request.user.is_administrator:
+        certificates = certificates.filter(caregiver=caregiver) if caregiver else certificates.none()
+    certificate = get_object_or_404(certificates, pk=certificate_id)
+    # The stored file as issued, never a fresh render.
+    return FileResponse(
+        certificate.pdf.open("rb"), as_attachment=True, filename=f"{certificate.serial_number}.pdf",
+        content_type="application/pdf",
+    )
+
+
+class VerifyForm(forms.Form):
+    number = forms.CharField(label=gettext_lazy("Certificate number or verification code"), max_length=40)
+
+
+def verify_form(request):
+    form = VerifyForm(request.GET or None)
+    if form.is_bound and form.is_valid():
+        number = form.cleaned_data["number"].strip()
+        certificate = Certificate.objects.filter(Q(serial_number=number) | Q(verification_code=number)).first()
+        if certificate is not None:
+            return redirect(certificate)
+        form.add_error("number", _("No certificate has this number. Check it and try again."))
+    return render(request, "certification/verify_form.html", {"form": form})
+
+
+def verify_detail(request, code: str):
+    certificate = get_object_or_404(Certificate, verification_code=code)
+    return render(request, "certification/verify_detail.html", {"certificate": certificate})
+
+
+def verify_json(request, code: str):
+    certificate = get_object_or_404(Certificate, verification_code=code)
+    return JsonResponse(selectors.certificate_public_record(certificate=certificate), json_dumps_params={"ensure_ascii": False})

@@ -1,0 +1,368 @@
+"""Demonstration data modelled on Jincheng's pilot, every record marked as demo data. Safe to run again."""
+
+import datetime
+import random
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from wagtail.models import Page, Site
+
+from accounts import services as account_services
+from accounts.models import AssessorProfile, CaregiverProfile, County, Institution, Role, TrainingBody, User
+from accounts.national_id import national_id_check_character
+from certification.models import Choice, Exam, ExamQuestion, Question, StarLevelRule, StarRuleSet
+from content.models import Clause, HomePage, ServiceItem, Standard
+from training.models import CourseIndexPage, CoursePage, LessonPage, TrainingHoursEntry
+
+DEMO_PASSWORD = "carestar-demo"
+DEMO_MARK = "（演示）"
+
+COUNTIES = [
+    ("140502", "城区"),
+    ("140525", "泽州县"),
+    ("140581", "高平市"),
+    ("140522", "阳城县"),
+    ("140524", "陵川县"),
+    ("140521", "沁水县"),
+]
+
+INSTITUTIONS = [
+    ("DEMO-I01", "晋城市第一人民医院护理中心", Institution.Kind.MEDICAL, "140502"),
+    ("DEMO-I02", "泽州县人民医院康复护理部", Institution.Kind.MEDICAL, "140525"),
+    ("DEMO-I03", "高平市中医院护理中心", Institution.Kind.MEDICAL, "140581"),
+    ("DEMO-I04", "阳城县医疗集团护理院", Institution.Kind.MEDICAL, "140522"),
+    ("DEMO-I05", "城区康乐养老院", Institution.Kind.ELDERLY_CARE, "140502"),
+    ("DEMO-I06", "泽州县福寿养老中心", Institution.Kind.ELDERLY_CARE, "140525"),
+    ("DEMO-I07", "陵川县颐养院", Institution.Kind.ELDERLY_CARE, "140524"),
+    ("DEMO-I08", "沁水县夕阳红养老院", Institution.Kind.ELDERLY_CARE, "140521"),
+    ("DEMO-I09", "城区安心上门护理服务站", Institution.Kind.HOME_CARE, "140502"),
+    ("DEMO-I10", "高平市暖阳居家护理服务中心", Institution.Kind.HOME_CARE, "140581"),
+    ("DEMO-I11", "阳城县仁爱居家照护站", Institution.Kind.HOME_CARE, "140522"),
+    ("DEMO-I12", "沁水县康宁上门护理站", Institution.Kind.HOME_CARE, "140521"),
+]
+
+STANDARDS = [
+    {
+        "code": "DB1405/T 901—2022",
+        "title": "长期护理保险护理服务规范",
+        "kind": Standard.Kind.CARE_SERVICE,
+        "clauses": [
+            ("4", "基本要求", "护理服务应以失能人员为中心，尊重其人格尊严和生活习惯，保护个人隐私。"),
+            ("4.1", "人员要求", "护理员应经培训考核合格后上岗，熟悉护理服务项目清单及操作规程。"),
+            ("5", "生活照料", "生活照料包括清洁照料、饮食照料、排泄照料和睡眠照料等服务。"),
+            ("5.1", "头面部清洁", "每日协助服务对象完成洗脸、洗头、口腔清洁，水温宜为 38℃～40℃，动作轻柔。"),
+            ("5.2", "协助进食", "进食前协助取坐位或半坐卧位，观察吞咽情况，防止呛咳和误吸。"),
+            ("6", "基础护理", "基础护理包括体位转换、压疮预防、生命体征观察等服务。"),
+            ("6.1", "协助翻身", "卧床服务对象至少每 2 小时翻身一次，翻身时避免拖、拉、推。"),
+            ("6.2", "压疮预防", "观察骨隆突处皮肤情况，保持皮肤清洁干燥，发现异常及时报告。"),
+        ],
+    },
+    {
+        "code": "DB1405/T 902—2022",
+        "title": "长期护理保险定点护理机构评级规范",
+        "kind": Standard.Kind.INSTITUTION_RATING,
+        "clauses": [
+            ("4", "评级原则", "定点护理机构评级坚持公开、公平、公正，实行动态管理。"),
+            ("5", "评价指标", "评价指标包括机构管理、人员配备、服务质量、满意度等。"),
+            ("5.2", "人员配备", "机构应按服务对象数量配备经星级评定的护理员。"),
+        ],
+    },
+    {
+        "code": "DB1405/T 903—2022",
+        "title": "长期护理保险护理员星级评定规范",
+        "kind": Standard.Kind.CAREGIVER_STAR,
+        "clauses": [
+            ("4", "星级划分", "护理员技能等级由低到高分为一星级至五星级。"),
+            ("5", "评定条件", "星级评定综合考虑培训学时、理论考试、实操考核、从业年限和服务评价。"),
+            ("6", "评定程序", "护理员星级评定按申请、资格审核、考核、评审、公示、发证的程序进行。"),
+            ("7", "复评", "星级证书有效期内实行复评，发生有责投诉或重大责任事故的予以降级。"),
+        ],
+    },
+]
+
+SERVICE_ITEMS = [
+    ("SC-01", "头面部清洁", ServiceItem.Category.DAILY_LIVING, "5.1", "准备温水和毛巾\n核对服务对象并解释\n由内向外擦洗面部\n整理用物并记录"),
+    ("SC-02", "协助进食", ServiceItem.Category.DAILY_LIVING, "5.2", "协助取坐位\n检查食物温度\n小口慢喂并观察吞咽\n进食后清洁口腔"),
+    ("SC-03", "洗发", ServiceItem.Category.DAILY_LIVING, "5.1", "调节水温\n保护耳眼\n清洗并擦干头发"),
+    ("BN-01", "协助翻身", ServiceItem.Category.BASIC_NURSING, "6.1", "评估体位与皮肤\n两人配合平移\n翻身并垫软枕\n记录翻身时间"),
+    ("BN-02", "压疮预防", ServiceItem.Category.BASIC_NURSING, "6.2", "检查骨隆突处皮肤\n保持床单位平整干燥\n定时减压"),
+    ("MN-01", "生命体征测量", ServiceItem.Category.MEDICAL_NURSING, "6", "测量体温\n测量脉搏与呼吸\n测量血压并记录"),
+    ("PS-01", "心理慰藉", ServiceItem.Category.PSYCHOLOGICAL, "4", "耐心倾听\n适当鼓励\n发现异常情绪及时报告"),
+]
+
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙马胡朱郭何罗高林郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈"
+GIVEN = "秀英桂兰玉梅丽华建国志强海燕春燕红霞淑珍凤英文静晓东小红卫东雪梅金凤明亮婷婷晨曦佳怡"
+
+QUESTIONS = [
+    ("卧床服务对象至少每几小时翻身一次？", Question.Kind.SINGLE, ["1 小时", "2 小时", "4 小时", "6 小时"], {1}, "6.1"),
+    ("为服务对象洗脸时，适宜的水温是：", Question.Kind.SINGLE, ["20℃～25℃", "38℃～40℃", "50℃～55℃", "越热越好"], {1}, "5.1"),
+    ("协助进食前，服务对象宜取的体位是：", Question.Kind.SINGLE, ["平卧位", "坐位或半坐卧位", "俯卧位", "侧卧位"], {1}, "5.2"),
+    ("以下哪些属于压疮预防措施？（多选）", Question.Kind.MULTIPLE, ["定时翻身减压", "保持皮肤清洁干燥", "用力按摩发红部位", "保持床单平整"], {0, 1, 3}, "6.2"),
+    ("翻身时可以拖、拉、推服务对象。", Question.Kind.TRUE_FALSE, ["正确", "错误"], {1}, "6.1"),
+    ("护理员应经培训考核合格后上岗。", Question.Kind.TRUE_FALSE, ["正确", "错误"], {0}, "4.1"),
+    ("发现服务对象皮肤异常时，护理员应：", Question.Kind.SINGLE, ["自行处理不必报告", "及时报告并记录", "等下次服务再说", "告诉家属即可"], {1}, "6.2"),
+    ("护理服务应尊重服务对象的哪些方面？（多选）", Question.Kind.MULTIPLE, ["人格尊严", "生活习惯", "个人隐私", "护理员个人喜好"], {0, 1, 2}, "4"),
+]
+
+RULES = [
+    # level, hours, theory, practical, years, practitioner level
+    (1, "20", 60, 60, 0, 0),
+    (2, "40", 70, 70, 1, 0),
+    (3, "60", 75, 75, 2, 5),
+    (4, "90", 80, 80, 3, 4),
+    (5, "120", 90, 90, 5, 3),
+]
+
+
+def demo_national_id(rng: random.Random, region: str, birth: datetime.date, gender: str) -> str:
+    sequence = rng.randrange(0, 50) * 2 + (1 if gender == "M" else 0)
+    first_17 = f"{region}{birth:%Y%m%d}{rng.randrange(0, 10)}{sequence:02d}"
+    return first_17 + national_id_check_character(first_17)
+
+
+def paragraph(html: str) -> dict:
+    return {"type": "paragraph", "value": html}
+
+
+class Command(BaseCommand):
+    help = "Load Jincheng-like demonstration data (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--caregivers", type=int, default=50)
+
+    @transaction.atomic
+    def handle(self, *args, caregivers: int, **options):
+        rng = random.Random(2022)
+        groups = account_services.role_groups_ensure()
+        home = self.site_home()
+        counties = {code: County.objects.get_or_create(code=code, defaults={"name": name})[0] for code, name in COUNTIES}
+        institutions = [
+            Institution.objects.get_or_create(
+                code=code, defaults={"name": name + DEMO_MARK, "kind": kind, "county": counties[county]}
+            )[0]
+            for code, name, kind, county in INSTITUTIONS
+        ]
+        clauses = self.standards()
+        items = self.service_items(clauses)
+        bodies = self.training_bodies(home)
+        self.staff(institutions, bodies, groups)
+        course = self.course(bodies[0], clauses, items)
+        exam = self.exam(course, clauses)
+        self.rule_set()
+        self.caregivers(rng, institutions, caregivers)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {County.objects.count()} counties, {Institution.objects.count()} institutions, "
+                f"{CaregiverProfile.objects.count()} caregivers, course «{course.title}», exam «{exam.title}»."
+            )
+        )
+
+    def site_home(self) -> HomePage:
+        home = HomePage.objects.first()
+        if home is not None:
+            return home
+        root = Page.get_first_root_node()
+        # Wagtail installs a plain "Welcome" page as the site root; the home page takes its place.
+        for placeholder in root.get_children().filter(content_type__model="page", content_type__app_label="wagtailcore"):
+            Site.objects.filter(root_page=placeholder).delete()
+            placeholder.delete()
+        home = root.add_child(
+            instance=HomePage(
+                title="CareStar 护理员培训与星级认证平台",
+                slug="home",
+                intro="<p>面向长期护理保险定点护理机构的护理员培训、考核与星级认证平台：按地方标准学习课程，"
+                "参加理论考试与实操考核，获得可公开验证的星级证书。</p>",
+                demo_notice="本站当前为演示环境，所有机构、人员与证书均为虚构的演示数据。",
+            )
+        )
+        Site.objects.update_or_create(
+            is_default_site=True,
+            defaults={"hostname": "localhost", "port": 80, "root_page": home, "site_name": "CareStar"},
+        )
+        return home
+
+    def standards(self) -> dict[str, Clause]:
+        clauses = {}
+        for spec in STANDARDS:
+            standard, _created = Standard.objects.get_or_create(
+                code=spec["code"],
+                defaults={
+                    "title": spec["title"] + DEMO_MARK,
+                    "kind": spec["kind"],
+                    "version": "2022",
+                    "issuing_body": "晋城市市场监督管理局（演示）",
+                    "effective_date": datetime.date(2022, 7, 1),
+                },
+            )
+            for number, title, text in spec["clauses"]:
+                parent = clauses.get((standard.kind, number.rsplit(".", 1)[0])) if "." in number else None
+                clause, _created = Clause.objects.get_or_create(
+                    standard=standard, number=number, defaults={"title": title, "text": text, "parent": parent}
+                )
+                clauses[(standard.kind, number)] = clause
+        return {number: clause for (kind, number), clause in clauses.items() if kind == Standard.Kind.CARE_SERVICE}
+
+    def service_items(self, clauses) -> dict[str, ServiceItem]:
+        items = {}
+        for code, name, category, clause_number, steps in SERVICE_ITEMS:
+            item, created = ServiceItem.objects.get_or_create(
+                code=code, defaults={"name": name, "category": category, "steps": steps, "description": f"{name}服务"}
+            )
+            if created:
+                item.clauses.add(clauses[clause_number])
+            items[code] = item
+        return items
+
+    def training_bodies(self, home: HomePage) -> list[TrainingBody]:
+        bodies = []
+        for code, name in (("DEMO-T1", "晋城市护理职业培训学校（演示）"), ("DEMO-T2", "泽州县康养技能培训中心（演示）")):
+            body = account_services.training_body_create(code=code, name=name)
+            index = CourseIndexPage.objects.filter(training_body=body).first()
+            if index is None:
+                index = home.add_child(
+                    instance=CourseIndexPage(
+                        title=f"{name}课程", slug=code.lower(), training_body=body, intro=f"<p>{name}开设的培训课程。</p>"
+                    )
+                )
+            account_services.training_body_grant_subtree(training_body=body, page=index)
+            bodies.append(body)
+        return bodies
+
+    def staff(self, institutions, bodies, groups) -> None:
+        def ensure(username, **kwargs):
+            if not User.objects.filter(username=username).exists():
+                return account_services.user_create(username=username, password=DEMO_PASSWORD, **kwargs)
+            return None
+
+        admin = ensure("admin", name="医保局管理员", role=Role.ADMINISTRATOR, email="admin@example.com")
+        if admin is not None:
+            admin.is_superuser = True
+            admin.is_staff = True
+            admin.save(update_fields=["is_superuser", "is_staff"])
+        ensure("trainer1", name="赵培训", role=Role.TRAINING_BODY, training_body=bodies[0])
+        ensure("trainer2", name="钱培训", role=Role.TRAINING_BODY, training_body=bodies[1])
+        ensure("manager1", name="孙主任", role=Role.MANAGER, institution=institutions[4])
+        ensure("manager2", name="李主任", role=Role.MANAGER, institution=institutions[8])
+        for username, name, institution in (("assessor1", "周考评", institutions[0]), ("assessor2", "吴考评", institutions[5])):
+            if not AssessorProfile.objects.filter(user__username=username).exists():
+                account_services.assessor_create(
+                    username=username,
+                    password=DEMO_PASSWORD,
+                    name=name,
+                    institution=institution,
+                    qualifications="晋城市护理员星级评定考评员（演示）",
+                )
+
+    def course(self, body: TrainingBody, clauses, items) -> CoursePage:
+        index = body.course_index
+        course = CoursePage.objects.child_of(index).filter(slug="basic-care").first()
+        if course is not None:
+            return course
+        course = index.add_child(
+            instance=CoursePage(
+                title="长护险护理员星级培训：基础照护",
+                slug="basic-care",
+                summary="依据晋城市长期护理保险护理服务规范，学习生活照料与基础护理的核心操作。",
+                objectives="<ul><li>理解长护险护理服务的基本要求</li><li>掌握头面部清洁与协助进食</li>"
+                "<li>掌握协助翻身与压疮预防</li></ul>",
+                hours=Decimal("4.0"),
+            )
+        )
+        course.service_items.set([items["SC-01"], items["SC-02"], items["BN-01"], items["BN-02"]])
+        course.save_revision().publish()
+        lessons = [
+            ("长护险护理服务的基本要求", 45, [
+                {"type": "heading", "value": {"text": "以服务对象为中心", "level": "h2"}},
+                paragraph("<p>长期护理保险为失能人员提供基本生活照料和与之密切相关的医疗护理。护理员是服务质量的关键。</p>"),
+                {"type": "clause_citation", "value": {"clause": clauses["4"].pk, "comment": "这是全部护理服务的出发点。"}},
+                {"type": "clause_citation", "value": {"clause": clauses["4.1"].pk, "comment": ""}},
+                {"type": "key_points", "value": {"title": "要点", "points": ["尊重人格尊严", "保护个人隐私", "持证上岗"]}},
+            ]),
+            ("头面部清洁与协助进食", 90, [
+                {"type": "heading", "value": {"text": "头面部清洁", "level": "h2"}},
+                {"type": "clause_citation", "value": {"clause": clauses["5.1"].pk, "comment": "水温过高易烫伤。"}},
+                {"type": "heading", "value": {"text": "协助进食", "level": "h2"}},
+                {"type": "clause_citation", "value": {"clause": clauses["5.2"].pk, "comment": "误吸是最需警惕的风险。"}},
+                {"type": "key_points", "value": {"title": "要点", "points": ["水温 38℃～40℃", "坐位或半坐卧位进食", "小口慢喂"]}},
+            ]),
+            ("协助翻身与压疮预防", 45, [
+                {"type": "heading", "value": {"text": "协助翻身", "level": "h2"}},
+                {"type": "clause_citation", "value": {"clause": clauses["6.1"].pk, "comment": ""}},
+                {"type": "heading", "value": {"text": "压疮预防", "level": "h2"}},
+                {"type": "clause_citation", "value": {"clause": clauses["6.2"].pk, "comment": "早发现、早报告。"}},
+                {"type": "key_points", "value": {"title": "要点", "points": ["至少每 2 小时翻身", "避免拖拉推", "保持皮肤清洁干燥"]}},
+            ]),
+        ]
+        for number, (title, minutes, body_blocks) in enumerate(lessons, start=1):
+            lesson = course.add_child(instance=LessonPage(title=title, slug=f"lesson-{number}", minutes=minutes, body=body_blocks))
+            lesson.save_revision().publish()
+        return course
+
+    def exam(self, course: CoursePage, clauses) -> Exam:
+        exam = Exam.objects.filter(course=course).first()
+        if exam is not None:
+            return exam
+        exam = Exam.objects.create(title="基础照护理论考试", course=course, time_limit_minutes=20, pass_mark=60, max_attempts=3)
+        for order, (text, kind, options, correct, clause_number) in enumerate(QUESTIONS):
+            question = Question.objects.create(text=text, kind=kind, clause=clauses[clause_number])
+            for position, option in enumerate(options):
+                Choice.objects.create(question=question, text=option, is_correct=position in correct, sort_order=position)
+            ExamQuestion.objects.create(exam=exam, question=question, sort_order=order)
+        return exam
+
+    def rule_set(self) -> StarRuleSet:
+        rule_set, created = StarRuleSet.objects.get_or_create(
+            name="晋城市护理员星级评定规则（示例）",
+            version="2022.1",
+            defaults={
+                "effective_from": datetime.date(2022, 7, 1),
+                "is_illustrative": True,
+                "notes": "示例数值，仅用于演示，并非地方标准的正式条件。",
+            },
+        )
+        if created:
+            for level, hours, theory, practical, years, practitioner in RULES:
+                StarLevelRule.objects.create(
+                    rule_set=rule_set,
+                    level=level,
+                    min_training_hours=Decimal(hours),
+                    min_theory_score=theory,
+                    min_practical_score=practical,
+                    min_years_of_service=years,
+                    min_practitioner_level=practitioner,
+                )
+        return rule_set
+
+    def caregivers(self, rng: random.Random, institutions, count: int) -> None:
+        today = datetime.date.today()
+        for number in range(1, count + 1):
+            username = f"caregiver{number:02d}"
+            name = rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, 2))
+            gender = "F" if rng.random() < 0.8 else "M"
+            institution = institutions[(number - 1) % len(institutions)]
+            birth = datetime.date(rng.randrange(1966, 1998), rng.randrange(1, 13), rng.randrange(1, 29))
+            national_id = demo_national_id(rng, institution.county.code, birth, gender)
+            employed_since = today - datetime.timedelta(days=rng.randrange(100, 3650))
+            prior_hours = Decimal(rng.randrange(16, 80))
+            practitioner_level = rng.choice([0, 0, 0, 5, 5, 4])
+            if User.objects.filter(username=username).exists():
+                continue
+            caregiver = account_services.caregiver_create(
+                username=username,
+                password=DEMO_PASSWORD,
+                name=name,
+                gender=gender,
+                national_id=national_id,
+                institution=institution,
+                employed_since=employed_since,
+                phone=f"1390356{number:04d}",
+                practitioner_level=practitioner_level,
+            )
+            TrainingHoursEntry.objects.create(
+                caregiver=caregiver,
+                hours=prior_hours,
+                source=TrainingHoursEntry.Source.ADJUSTMENT,
+                note="往期线下集中培训学时（演示数据）",
+                earned_on=employed_since + datetime.timedelta(days=60),
+            )

@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Accounts and institutions")
+
+    def ready(self):
+        from wagtail.permissions import register_permission_policy
+
+        from .models import AssessorProfile, CaregiverProfile
+        from .permissions import NoAddPermissionPolicy
+
+        for model in (CaregiverProfile, AssessorProfile):
+            register_permission_policy(model, NoAddPermissionPolicy(model), exact_class=True)

@@ -158,7 +158,6 @@ class CaregiverProfile(models.Model):
         self.national_id = national_id_normalize(self.national_id)
 
 
-
 class AssessorProfile(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="assessor_profile")
     institution = models.ForeignKey(

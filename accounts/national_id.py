@@ -27,9 +27,7 @@ def validate_national_id(value: str) -> None:
     if len(value) != 18:
         raise ValidationError(_("An identity card number has 18 characters."), code="length")
     if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
-        raise ValidationError(
-            _("An identity card number is 17 digits followed by a digit or X."), code="characters"
-        )
+        raise ValidationError(_("An identity card number is 17 digits followed by a digit or X."), code="characters")
     if value[:6] == "000000":
         raise ValidationError(_("The identity card number has no valid region code."), code="region")
     try:

@@ -23,7 +23,14 @@ ADMINISTRATOR_MODELS = {
     "wagtailimages": ["image"],
     "wagtaildocs": ["document"],
 }
-ADMINISTRATOR_PAGE_PERMISSIONS = ["add_page", "change_page", "publish_page", "bulk_delete_page", "lock_page", "unlock_page"]
+ADMINISTRATOR_PAGE_PERMISSIONS = [
+    "add_page",
+    "change_page",
+    "publish_page",
+    "bulk_delete_page",
+    "lock_page",
+    "unlock_page",
+]
 # A training body drafts and submits for moderation; it never publishes.
 TRAINING_BODY_PAGE_PERMISSIONS = ["add_page", "change_page"]
 TRAINING_BODY_COLLECTION_PERMISSIONS = [

@@ -7,4 +7,12 @@ class CertificationConfig(AppConfig):
     verbose_name = _("Certification")
 
     def ready(self):
+        from wagtail.permissions import register_permission_policy
+
+        from accounts.permissions import ReadOnlyPermissionPolicy
+
         from . import checks  # noqa: F401  (registers the PDF start-up checks)
+        from .models import Certificate, Evaluation
+
+        for model in (Evaluation, Certificate):
+            register_permission_policy(model, ReadOnlyPermissionPolicy(model), exact_class=True)

@@ -51,7 +51,9 @@ class Eligibility:
     def as_snapshot(self) -> dict:
         return {
             "computed_level": self.computed_level,
-            "levels": [{"level": level.level, "criteria": [asdict(c) for c in level.criteria]} for level in self.levels],
+            "levels": [
+                {"level": level.level, "criteria": [asdict(c) for c in level.criteria]} for level in self.levels
+            ],
         }
 
 

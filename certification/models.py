@@ -26,7 +26,12 @@ class Question(ClusterableModel):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.SINGLE)
     explanation = models.TextField(_("explanation"), blank=True, help_text=_("Shown with the result."))
     clause = models.ForeignKey(
-        "content.Clause", on_delete=models.SET_NULL, null=True, blank=True, related_name="questions", verbose_name=_("clause")
+        "content.Clause",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="questions",
+        verbose_name=_("clause"),
     )
     service_item = models.ForeignKey(
         "content.ServiceItem",
@@ -218,9 +223,14 @@ class Evaluation(models.Model):
         "accounts.CaregiverProfile", on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("caregiver")
     )
     assessor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="evaluations_assessed", verbose_name=_("assessor")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="evaluations_assessed",
+        verbose_name=_("assessor"),
     )
-    rule_set = models.ForeignKey(StarRuleSet, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("rule set"))
+    rule_set = models.ForeignKey(
+        StarRuleSet, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("rule set")
+    )
     practical_score = models.PositiveSmallIntegerField(_("practical assessment score"), validators=PERCENT)
     computed_level = models.PositiveSmallIntegerField(_("computed star level"), default=0)
     level = models.PositiveSmallIntegerField(_("star level awarded"), validators=STAR_LEVEL)

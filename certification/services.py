@@ -50,9 +50,12 @@ def attempt_start(*, caregiver: CaregiverProfile, exam: Exam, now: datetime.date
             attempt_submit(attempt=open_attempt, now=now)
         if not exam.is_open:
             raise ValidationError(_("This exam is closed."))
-        if exam.course_id and not Enrollment.objects.filter(
-            caregiver=caregiver, course_id=exam.course_id, completed_at__isnull=False
-        ).exists():
+        if (
+            exam.course_id
+            and not Enrollment.objects.filter(
+                caregiver=caregiver, course_id=exam.course_id, completed_at__isnull=False
+            ).exists()
+        ):
             raise ValidationError(_("Complete the course before you sit its exam."))
         if ExamAttempt.objects.filter(exam=exam, caregiver=caregiver).count() >= exam.max_attempts:
             raise ValidationError(_("You have used all your attempts at this exam."))
@@ -273,5 +276,10 @@ def certificates_mark_expired(*, today: datetime.date | None = None) -> int:
         for certificate in expired:
             certificate.status = Certificate.Status.EXPIRED
             certificate.save(update_fields=["status"])
-            log(certificate, "carestar.certificate.expire", user=None, data={"valid_until": str(certificate.valid_until)})
+            log(
+                certificate,
+                "carestar.certificate.expire",
+                user=None,
+                data={"valid_until": str(certificate.valid_until)},
+            )
     return len(expired)

@@ -162,7 +162,8 @@ def evaluation_new(request, caregiver_id: int):
         else:
             messages.success(
                 request,
-                _("Evaluation recorded: %(level)s stars. The certificate is being issued.") % {"level": evaluation.level},
+                _("Evaluation recorded: %(level)s stars. The certificate is being issued.")
+                % {"level": evaluation.level},
             )
             return redirect("certification:assessor_home")
     return render(
@@ -191,7 +192,9 @@ def certificate_download(request, certificate_id: int):
     certificate = get_object_or_404(certificates, pk=certificate_id)
     # The stored file as issued, never a fresh render.
     return FileResponse(
-        certificate.pdf.open("rb"), as_attachment=True, filename=f"{certificate.serial_number}.pdf",
+        certificate.pdf.open("rb"),
+        as_attachment=True,
+        filename=f"{certificate.serial_number}.pdf",
         content_type="application/pdf",
     )
 
@@ -218,4 +221,6 @@ def verify_detail(request, code: str):
 
 def verify_json(request, code: str):
     certificate = get_object_or_404(Certificate, verification_code=code)
-    return JsonResponse(selectors.certificate_public_record(certificate=certificate), json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        selectors.certificate_public_record(certificate=certificate), json_dumps_params={"ensure_ascii": False}
+    )

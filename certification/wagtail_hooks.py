@@ -1,5 +1,8 @@
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+
+from .models import Certificate, Evaluation, Exam, Question, StarRuleSet
 
 
 @hooks.register("register_log_actions")
@@ -7,3 +10,83 @@ def register_certification_log_actions(actions):
     actions.register_action("carestar.evaluation.decide", _("Decide star evaluation"), _("Star evaluation decided"))
     actions.register_action("carestar.certificate.issue", _("Issue certificate"), _("Certificate issued"))
     actions.register_action("carestar.certificate.expire", _("Expire certificate"), _("Certificate expired"))
+
+
+class QuestionViewSet(ModelViewSet):
+    model = Question
+    icon = "help"
+    menu_label = _("Question bank")
+    list_display = ["text", "kind", "clause", "service_item"]
+    list_filter = ["kind"]
+    search_fields = ["text"]
+
+
+class ExamViewSet(ModelViewSet):
+    model = Exam
+    icon = "form"
+    menu_label = _("Theory exams")
+    list_display = ["title", "course", "time_limit_minutes", "pass_mark", "is_open"]
+
+
+class RuleSetViewSet(ModelViewSet):
+    model = StarRuleSet
+    icon = "pick"
+    menu_label = _("Star-level rule sets")
+    list_display = ["name", "version", "effective_from", "is_illustrative"]
+
+
+class EvaluationViewSet(ModelViewSet):
+    """Decided evaluations are records: they can be read, never edited in place."""
+
+    model = Evaluation
+    icon = "tasks"
+    menu_label = _("Star evaluations")
+    list_display = ["caregiver", "level", "computed_level", "assessor", "rule_set", "decided_at"]
+    list_filter = ["level", "status"]
+    inspect_view_enabled = True
+    inspect_view_fields = [
+        "caregiver",
+        "assessor",
+        "rule_set",
+        "practical_score",
+        "computed_level",
+        "level",
+        "reason",
+        "decided_at",
+    ]
+    copy_view_enabled = False
+    form_fields = []
+
+
+class CertificateViewSet(ModelViewSet):
+    model = Certificate
+    icon = "success"
+    menu_label = _("Certificates")
+    list_display = ["serial_number", "holder_name", "star_level", "status", "issued_on", "valid_until"]
+    list_filter = ["status", "star_level"]
+    search_fields = ["serial_number", "holder_name"]
+    inspect_view_enabled = True
+    inspect_view_fields = [
+        "serial_number",
+        "holder_name",
+        "holder_national_id_masked",
+        "star_level",
+        "issuer",
+        "issued_on",
+        "valid_until",
+        "status",
+        "pdf_sha256",
+    ]
+    copy_view_enabled = False
+    form_fields = []
+
+
+class CertificationGroup(ModelViewSetGroup):
+    menu_label = _("Certification")
+    menu_icon = "success"
+    items = [QuestionViewSet, ExamViewSet, RuleSetViewSet, EvaluationViewSet, CertificateViewSet]
+
+
+@hooks.register("register_admin_viewset")
+def register_certification():
+    return CertificationGroup()

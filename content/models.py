@@ -93,14 +93,25 @@ class Standard(index.Indexed, models.Model):
 class Clause(index.Indexed, models.Model):
     standard = models.ForeignKey(Standard, on_delete=models.CASCADE, related_name="clauses", verbose_name=_("standard"))
     parent = models.ForeignKey(
-        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children", verbose_name=_("parent clause")
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent clause"),
     )
     number = models.CharField(_("clause number"), max_length=20)
     title = models.CharField(_("title"), max_length=200)
     text = models.TextField(_("text"), blank=True)
     sort_key = models.CharField(max_length=80, editable=False, db_index=True)
 
-    panels = [FieldPanel("standard"), FieldPanel("parent"), FieldPanel("number"), FieldPanel("title"), FieldPanel("text")]
+    panels = [
+        FieldPanel("standard"),
+        FieldPanel("parent"),
+        FieldPanel("number"),
+        FieldPanel("title"),
+        FieldPanel("text"),
+    ]
     search_fields = [
         index.SearchField("number"),
         index.SearchField("title"),
@@ -137,7 +148,9 @@ class ServiceItem(index.Indexed, models.Model):
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     description = models.TextField(_("description"), blank=True)
     steps = models.TextField(_("steps"), blank=True, help_text=_("One step per line."))
-    clauses = models.ManyToManyField(Clause, blank=True, related_name="service_items", verbose_name=_("related clauses"))
+    clauses = models.ManyToManyField(
+        Clause, blank=True, related_name="service_items", verbose_name=_("related clauses")
+    )
 
     panels = [
         FieldPanel("code"),

@@ -97,7 +97,7 @@ class LessonPage(Page):
         from .selectors import enrollment_for
 
         # Lessons are for enrolled learners; the course page explains how to enrol.
-        if not request.is_preview and enrollment_for(user=request.user, course_id=self.get_parent().id) is None:
+        if not getattr(request, "is_preview", False) and enrollment_for(user=request.user, course_id=self.get_parent().id) is None:
             return redirect(self.get_parent().url)
         return super().serve(request, *args, **kwargs)
 
@@ -113,7 +113,9 @@ class Enrollment(models.Model):
     caregiver = models.ForeignKey(
         "accounts.CaregiverProfile", on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("caregiver")
     )
-    course = models.ForeignKey(CoursePage, on_delete=models.PROTECT, related_name="enrollments", verbose_name=_("course"))
+    course = models.ForeignKey(
+        CoursePage, on_delete=models.PROTECT, related_name="enrollments", verbose_name=_("course")
+    )
     enrolled_at = models.DateTimeField(_("enrolled at"), auto_now_add=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 

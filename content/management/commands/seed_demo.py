@@ -82,10 +82,28 @@ STANDARDS = [
 ]
 
 SERVICE_ITEMS = [
-    ("SC-01", "头面部清洁", ServiceItem.Category.DAILY_LIVING, "5.1", "准备温水和毛巾\n核对服务对象并解释\n由内向外擦洗面部\n整理用物并记录"),
-    ("SC-02", "协助进食", ServiceItem.Category.DAILY_LIVING, "5.2", "协助取坐位\n检查食物温度\n小口慢喂并观察吞咽\n进食后清洁口腔"),
+    (
+        "SC-01",
+        "头面部清洁",
+        ServiceItem.Category.DAILY_LIVING,
+        "5.1",
+        "准备温水和毛巾\n核对服务对象并解释\n由内向外擦洗面部\n整理用物并记录",
+    ),
+    (
+        "SC-02",
+        "协助进食",
+        ServiceItem.Category.DAILY_LIVING,
+        "5.2",
+        "协助取坐位\n检查食物温度\n小口慢喂并观察吞咽\n进食后清洁口腔",
+    ),
     ("SC-03", "洗发", ServiceItem.Category.DAILY_LIVING, "5.1", "调节水温\n保护耳眼\n清洗并擦干头发"),
-    ("BN-01", "协助翻身", ServiceItem.Category.BASIC_NURSING, "6.1", "评估体位与皮肤\n两人配合平移\n翻身并垫软枕\n记录翻身时间"),
+    (
+        "BN-01",
+        "协助翻身",
+        ServiceItem.Category.BASIC_NURSING,
+        "6.1",
+        "评估体位与皮肤\n两人配合平移\n翻身并垫软枕\n记录翻身时间",
+    ),
     ("BN-02", "压疮预防", ServiceItem.Category.BASIC_NURSING, "6.2", "检查骨隆突处皮肤\n保持床单位平整干燥\n定时减压"),
     ("MN-01", "生命体征测量", ServiceItem.Category.MEDICAL_NURSING, "6", "测量体温\n测量脉搏与呼吸\n测量血压并记录"),
     ("PS-01", "心理慰藉", ServiceItem.Category.PSYCHOLOGICAL, "4", "耐心倾听\n适当鼓励\n发现异常情绪及时报告"),
@@ -96,13 +114,43 @@ GIVEN = "秀英桂兰玉梅丽华建国志强海燕春燕红霞淑珍凤英文�
 
 QUESTIONS = [
     ("卧床服务对象至少每几小时翻身一次？", Question.Kind.SINGLE, ["1 小时", "2 小时", "4 小时", "6 小时"], {1}, "6.1"),
-    ("为服务对象洗脸时，适宜的水温是：", Question.Kind.SINGLE, ["20℃～25℃", "38℃～40℃", "50℃～55℃", "越热越好"], {1}, "5.1"),
-    ("协助进食前，服务对象宜取的体位是：", Question.Kind.SINGLE, ["平卧位", "坐位或半坐卧位", "俯卧位", "侧卧位"], {1}, "5.2"),
-    ("以下哪些属于压疮预防措施？（多选）", Question.Kind.MULTIPLE, ["定时翻身减压", "保持皮肤清洁干燥", "用力按摩发红部位", "保持床单平整"], {0, 1, 3}, "6.2"),
+    (
+        "为服务对象洗脸时，适宜的水温是：",
+        Question.Kind.SINGLE,
+        ["20℃～25℃", "38℃～40℃", "50℃～55℃", "越热越好"],
+        {1},
+        "5.1",
+    ),
+    (
+        "协助进食前，服务对象宜取的体位是：",
+        Question.Kind.SINGLE,
+        ["平卧位", "坐位或半坐卧位", "俯卧位", "侧卧位"],
+        {1},
+        "5.2",
+    ),
+    (
+        "以下哪些属于压疮预防措施？（多选）",
+        Question.Kind.MULTIPLE,
+        ["定时翻身减压", "保持皮肤清洁干燥", "用力按摩发红部位", "保持床单平整"],
+        {0, 1, 3},
+        "6.2",
+    ),
     ("翻身时可以拖、拉、推服务对象。", Question.Kind.TRUE_FALSE, ["正确", "错误"], {1}, "6.1"),
     ("护理员应经培训考核合格后上岗。", Question.Kind.TRUE_FALSE, ["正确", "错误"], {0}, "4.1"),
-    ("发现服务对象皮肤异常时，护理员应：", Question.Kind.SINGLE, ["自行处理不必报告", "及时报告并记录", "等下次服务再说", "告诉家属即可"], {1}, "6.2"),
-    ("护理服务应尊重服务对象的哪些方面？（多选）", Question.Kind.MULTIPLE, ["人格尊严", "生活习惯", "个人隐私", "护理员个人喜好"], {0, 1, 2}, "4"),
+    (
+        "发现服务对象皮肤异常时，护理员应：",
+        Question.Kind.SINGLE,
+        ["自行处理不必报告", "及时报告并记录", "等下次服务再说", "告诉家属即可"],
+        {1},
+        "6.2",
+    ),
+    (
+        "护理服务应尊重服务对象的哪些方面？（多选）",
+        Question.Kind.MULTIPLE,
+        ["人格尊严", "生活习惯", "个人隐私", "护理员个人喜好"],
+        {0, 1, 2},
+        "4",
+    ),
 ]
 
 RULES = [
@@ -136,7 +184,9 @@ class Command(BaseCommand):
         rng = random.Random(2022)
         groups = account_services.role_groups_ensure()
         home = self.site_home()
-        counties = {code: County.objects.get_or_create(code=code, defaults={"name": name})[0] for code, name in COUNTIES}
+        counties = {
+            code: County.objects.get_or_create(code=code, defaults={"name": name})[0] for code, name in COUNTIES
+        }
         institutions = [
             Institution.objects.get_or_create(
                 code=code, defaults={"name": name + DEMO_MARK, "kind": kind, "county": counties[county]}
@@ -164,7 +214,9 @@ class Command(BaseCommand):
             return home
         root = Page.get_first_root_node()
         # Wagtail installs a plain "Welcome" page as the site root; the home page takes its place.
-        for placeholder in root.get_children().filter(content_type__model="page", content_type__app_label="wagtailcore"):
+        for placeholder in root.get_children().filter(
+            content_type__model="page", content_type__app_label="wagtailcore"
+        ):
             Site.objects.filter(root_page=placeholder).delete()
             placeholder.delete()
         home = root.add_child(
@@ -216,13 +268,19 @@ class Command(BaseCommand):
 
     def training_bodies(self, home: HomePage) -> list[TrainingBody]:
         bodies = []
-        for code, name in (("DEMO-T1", "晋城市护理职业培训学校（演示）"), ("DEMO-T2", "泽州县康养技能培训中心（演示）")):
+        for code, name in (
+            ("DEMO-T1", "晋城市护理职业培训学校（演示）"),
+            ("DEMO-T2", "泽州县康养技能培训中心（演示）"),
+        ):
             body = account_services.training_body_create(code=code, name=name)
             index = CourseIndexPage.objects.filter(training_body=body).first()
             if index is None:
                 index = home.add_child(
                     instance=CourseIndexPage(
-                        title=f"{name}课程", slug=code.lower(), training_body=body, intro=f"<p>{name}开设的培训课程。</p>"
+                        title=f"{name}课程",
+                        slug=code.lower(),
+                        training_body=body,
+                        intro=f"<p>{name}开设的培训课程。</p>",
                     )
                 )
             account_services.training_body_grant_subtree(training_body=body, page=index)
@@ -244,7 +302,10 @@ class Command(BaseCommand):
         ensure("trainer2", name="钱培训", role=Role.TRAINING_BODY, training_body=bodies[1])
         ensure("manager1", name="孙主任", role=Role.MANAGER, institution=institutions[4])
         ensure("manager2", name="李主任", role=Role.MANAGER, institution=institutions[8])
-        for username, name, institution in (("assessor1", "周考评", institutions[0]), ("assessor2", "吴考评", institutions[5])):
+        for username, name, institution in (
+            ("assessor1", "周考评", institutions[0]),
+            ("assessor2", "吴考评", institutions[5]),
+        ):
             if not AssessorProfile.objects.filter(user__username=username).exists():
                 account_services.assessor_create(
                     username=username,
@@ -272,30 +333,61 @@ class Command(BaseCommand):
         course.service_items.set([items["SC-01"], items["SC-02"], items["BN-01"], items["BN-02"]])
         course.save_revision().publish()
         lessons = [
-            ("长护险护理服务的基本要求", 45, [
-                {"type": "heading", "value": {"text": "以服务对象为中心", "level": "h2"}},
-                paragraph("<p>长期护理保险为失能人员提供基本生活照料和与之密切相关的医疗护理。护理员是服务质量的关键。</p>"),
-                {"type": "clause_citation", "value": {"clause": clauses["4"].pk, "comment": "这是全部护理服务的出发点。"}},
-                {"type": "clause_citation", "value": {"clause": clauses["4.1"].pk, "comment": ""}},
-                {"type": "key_points", "value": {"title": "要点", "points": ["尊重人格尊严", "保护个人隐私", "持证上岗"]}},
-            ]),
-            ("头面部清洁与协助进食", 90, [
-                {"type": "heading", "value": {"text": "头面部清洁", "level": "h2"}},
-                {"type": "clause_citation", "value": {"clause": clauses["5.1"].pk, "comment": "水温过高易烫伤。"}},
-                {"type": "heading", "value": {"text": "协助进食", "level": "h2"}},
-                {"type": "clause_citation", "value": {"clause": clauses["5.2"].pk, "comment": "误吸是最需警惕的风险。"}},
-                {"type": "key_points", "value": {"title": "要点", "points": ["水温 38℃～40℃", "坐位或半坐卧位进食", "小口慢喂"]}},
-            ]),
-            ("协助翻身与压疮预防", 45, [
-                {"type": "heading", "value": {"text": "协助翻身", "level": "h2"}},
-                {"type": "clause_citation", "value": {"clause": clauses["6.1"].pk, "comment": ""}},
-                {"type": "heading", "value": {"text": "压疮预防", "level": "h2"}},
-                {"type": "clause_citation", "value": {"clause": clauses["6.2"].pk, "comment": "早发现、早报告。"}},
-                {"type": "key_points", "value": {"title": "要点", "points": ["至少每 2 小时翻身", "避免拖拉推", "保持皮肤清洁干燥"]}},
-            ]),
+            (
+                "长护险护理服务的基本要求",
+                45,
+                [
+                    {"type": "heading", "value": {"text": "以服务对象为中心", "level": "h2"}},
+                    paragraph(
+                        "<p>长期护理保险为失能人员提供基本生活照料和与之密切相关的医疗护理。护理员是服务质量的关键。</p>"
+                    ),
+                    {
+                        "type": "clause_citation",
+                        "value": {"clause": clauses["4"].pk, "comment": "这是全部护理服务的出发点。"},
+                    },
+                    {"type": "clause_citation", "value": {"clause": clauses["4.1"].pk, "comment": ""}},
+                    {
+                        "type": "key_points",
+                        "value": {"title": "要点", "points": ["尊重人格尊严", "保护个人隐私", "持证上岗"]},
+                    },
+                ],
+            ),
+            (
+                "头面部清洁与协助进食",
+                90,
+                [
+                    {"type": "heading", "value": {"text": "头面部清洁", "level": "h2"}},
+                    {"type": "clause_citation", "value": {"clause": clauses["5.1"].pk, "comment": "水温过高易烫伤。"}},
+                    {"type": "heading", "value": {"text": "协助进食", "level": "h2"}},
+                    {
+                        "type": "clause_citation",
+                        "value": {"clause": clauses["5.2"].pk, "comment": "误吸是最需警惕的风险。"},
+                    },
+                    {
+                        "type": "key_points",
+                        "value": {"title": "要点", "points": ["水温 38℃～40℃", "坐位或半坐卧位进食", "小口慢喂"]},
+                    },
+                ],
+            ),
+            (
+                "协助翻身与压疮预防",
+                45,
+                [
+                    {"type": "heading", "value": {"text": "协助翻身", "level": "h2"}},
+                    {"type": "clause_citation", "value": {"clause": clauses["6.1"].pk, "comment": ""}},
+                    {"type": "heading", "value": {"text": "压疮预防", "level": "h2"}},
+                    {"type": "clause_citation", "value": {"clause": clauses["6.2"].pk, "comment": "早发现、早报告。"}},
+                    {
+                        "type": "key_points",
+                        "value": {"title": "要点", "points": ["至少每 2 小时翻身", "避免拖拉推", "保持皮肤清洁干燥"]},
+                    },
+                ],
+            ),
         ]
         for number, (title, minutes, body_blocks) in enumerate(lessons, start=1):
-            lesson = course.add_child(instance=LessonPage(title=title, slug=f"lesson-{number}", minutes=minutes, body=body_blocks))
+            lesson = course.add_child(
+                instance=LessonPage(title=title, slug=f"lesson-{number}", minutes=minutes, body=body_blocks)
+            )
             lesson.save_revision().publish()
         return course
 
@@ -303,11 +395,15 @@ class Command(BaseCommand):
         exam = Exam.objects.filter(course=course).first()
         if exam is not None:
             return exam
-        exam = Exam.objects.create(title="基础照护理论考试", course=course, time_limit_minutes=20, pass_mark=60, max_attempts=3)
+        exam = Exam.objects.create(
+            title="基础照护理论考试", course=course, time_limit_minutes=20, pass_mark=60, max_attempts=3
+        )
         for order, (text, kind, options, correct, clause_number) in enumerate(QUESTIONS):
             question = Question.objects.create(text=text, kind=kind, clause=clauses[clause_number])
             for position, option in enumerate(options):
-                Choice.objects.create(question=question, text=option, is_correct=position in correct, sort_order=position)
+                Choice.objects.create(
+                    question=question, text=option, is_correct=position in correct, sort_order=position
+                )
             ExamQuestion.objects.create(exam=exam, question=question, sort_order=order)
         return exam
 

@@ -1,0 +1,92 @@
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+
+from .models import AssessorProfile, CaregiverProfile, County, Institution, TrainingBody
+
+
+class NationalIdColumn(Column):
+    """The identity number in full for administrators, masked for everyone else."""
+
+    def get_cell_context_data(self, instance, parent_context):
+        context = super().get_cell_context_data(instance, parent_context)
+        context["value"] = instance.national_id_for(parent_context["request"].user)
+        return context
+
+
+class CountyViewSet(ModelViewSet):
+    model = County
+    icon = "site"
+    menu_label = _("Counties")
+    list_display = ["name", "code"]
+    form_fields = ["code", "name"]
+    search_fields = ["name", "code"]
+
+
+class InstitutionViewSet(ModelViewSet):
+    model = Institution
+    icon = "home"
+    menu_label = _("Institutions")
+    list_display = ["name", "code", "kind", "county"]
+    list_filter = ["kind", "county"]
+    form_fields = ["code", "name", "kind", "county", "address"]
+    search_fields = ["name", "code"]
+
+
+class TrainingBodyViewSet(ModelViewSet):
+    model = TrainingBody
+    icon = "group"
+    menu_label = _("Training bodies")
+    list_display = ["name", "code", "contact_phone"]
+    form_fields = ["code", "name", "contact_phone", "group"]
+    search_fields = ["name", "code"]
+
+
+class CaregiverViewSet(ModelViewSet):
+    model = CaregiverProfile
+    icon = "user"
+    menu_label = _("Caregivers")
+    list_display = [
+        Column("name", label=_("full name"), accessor="user.name"),
+        NationalIdColumn("national_id", label=_("identity card number")),
+        "institution",
+        "practitioner_level",
+        "employed_since",
+    ]
+    list_filter = ["institution__county", "practitioner_level"]
+    search_fields = ["user__name", "institution__name"]
+    form_fields = ["gender", "national_id", "institution", "employed_since", "practitioner_level"]
+    inspect_view_enabled = True
+    inspect_view_fields = [
+        "name",
+        "gender",
+        "national_id_masked",
+        "institution",
+        "employed_since",
+        "practitioner_level",
+    ]
+    copy_view_enabled = False
+
+    def get_queryset(self, request):
+        return CaregiverProfile.objects.select_related("user", "institution")
+
+
+class AssessorViewSet(ModelViewSet):
+    model = AssessorProfile
+    icon = "user"
+    menu_label = _("Assessors")
+    list_display = [Column("name", label=_("full name"), accessor="user.name"), "institution", "certificate_number"]
+    form_fields = ["institution", "qualifications", "certificate_number"]
+    copy_view_enabled = False
+
+
+class PeopleGroup(ModelViewSetGroup):
+    menu_label = _("People and institutions")
+    menu_icon = "group"
+    items = [CountyViewSet, InstitutionViewSet, TrainingBodyViewSet, CaregiverViewSet, AssessorViewSet]
+
+
+@hooks.register("register_admin_viewset")
+def register_people():
+    return PeopleGroup()

@@ -1,0 +1,76 @@
+import pytest
+from django.urls import reverse
+
+from certification import services
+from certification.models import Certificate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def certificate(decided_evaluation):
+    return services.certificate_issue(evaluation_id=decided_evaluation.pk)
+
+
+def test_verification_page_needs_no_login_and_shows_the_certificate(client, certificate):
+    response = client.get(f"/verify/{certificate.verification_code}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert certificate.holder_name in html
+    assert certificate.serial_number in html
+    assert certificate.holder_national_id_masked in html
+    assert certificate.caregiver.national_id not in html
+    assert "status-valid" in html
+
+
+def test_json_says_the_same(client, certificate):
+    data = client.get(f"/verify/{certificate.verification_code}.json").json()
+    assert data["serial_number"] == certificate.serial_number
+    assert data["is_valid"] is True
+    assert data["holder_national_id"] == certificate.holder_national_id_masked
+    assert certificate.caregiver.national_id not in str(data)
+
+
+def test_an_invalid_certificate_says_so_unmistakably(client, certificate):
+    Certificate.objects.filter(pk=certificate.pk).update(status=Certificate.Status.EXPIRED)
+    html = client.get(f"/verify/{certificate.verification_code}/").content.decode()
+    assert "status-invalid" in html
+    assert "status-valid" not in html
+    assert client.get(f"/verify/{certificate.verification_code}.json").json()["is_valid"] is False
+
+
+def test_unknown_code_is_not_found(client, db):
+    assert client.get("/verify/no-such-code/").status_code == 404
+    assert client.get("/verify/no-such-code.json").status_code == 404
+
+
+def test_lookup_by_serial_number_redirects_to_the_certificate(client, certificate):
+    response = client.get(reverse("certification:verify_form"), {"number": certificate.serial_number})
+    assert response.status_code == 302
+    assert response["Location"] == f"/verify/{certificate.verification_code}/"
+
+
+def test_lookup_of_an_unknown_number_explains(client, db):
+    response = client.get(reverse("certification:verify_form"), {"number": "140500-2026-999999"})
+    assert response.status_code == 200
+    assert "140500-2026-999999" in response.content.decode()
+    assert response.context["form"].errors["number"]
+
+
+def test_only_the_holder_downloads_the_stored_pdf(client, certificate):
+    url = reverse("certification:certificate_download", args=[certificate.pk])
+    assert client.get(url).status_code == 302  # to the login page
+
+    from tests.factories.accounts import CaregiverFactory
+
+    stranger = CaregiverFactory()
+    client.force_login(stranger.user)
+    assert client.get(url).status_code == 404
+
+    client.force_login(certificate.caregiver.user)
+    response = client.get(url)
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content)
+    import hashlib
+
+    assert hashlib.sha256(body).hexdigest() == certificate.pdf_sha256

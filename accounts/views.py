@@ -12,6 +12,6 @@ def home(request):
         return redirect("training:my_learning")
     if user.has_role(Role.ASSESSOR):
         return redirect("certification:assessor_home")
-    if user.is_staff or user.is_superuser:
+    if user.has_perm("wagtailadmin.access_admin"):
         return redirect("wagtailadmin_home")
     return redirect("/")

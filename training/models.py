@@ -97,7 +97,10 @@ class LessonPage(Page):
         from .selectors import enrollment_for
 
         # Lessons are for enrolled learners; the course page explains how to enrol.
-        if not getattr(request, "is_preview", False) and enrollment_for(user=request.user, course_id=self.get_parent().id) is None:
+        if (
+            not getattr(request, "is_preview", False)
+            and enrollment_for(user=request.user, course_id=self.get_parent().id) is None
+        ):
             return redirect(self.get_parent().url)
         return super().serve(request, *args, **kwargs)
 

@@ -1,0 +1,37 @@
+"""`make bench`: run the benchmarks, print a table, write JSON under bench/results/."""
+
+import argparse
+import os
+import sys
+
+BENCHMARKS = ["certificates"]
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--only", choices=BENCHMARKS, action="append", help="run only these benchmarks")
+    parser.add_argument("--repeat", type=int, default=30, help="timed runs per case")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    import django
+
+    django.setup()
+
+    from importlib import import_module
+
+    from .harness import machine, print_table, write_results
+
+    rows = []
+    for name in args.only or BENCHMARKS:
+        module = import_module(f"bench.{name}")
+        rows.extend(module.run(repeat=args.repeat))
+    print(f"machine: {machine()}")
+    print_table(rows)
+    path = write_results(rows, {"repeat": args.repeat})
+    print(f"results written to {path.relative_to(path.parents[2])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

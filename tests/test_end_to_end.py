@@ -1,0 +1,124 @@
+"""One certificate end to end: over HTTP against a live server, with a real Celery worker on the configured
+broker (kombu's filesystem transport by default, Redis in CI's second run)."""
+
+import datetime
+import hashlib
+import re
+import time
+from decimal import Decimal
+
+import pytest
+import requests
+
+from accounts import services as account_services
+from accounts.models import Role
+from certification.models import Certificate
+from tests.factories.accounts import CaregiverFactory, InstitutionFactory, valid_national_id
+from tests.factories.certification import correct_answers, exam_with_questions, rule_set
+from tests.factories.training import course_with_lessons, training_body_with_index
+from training.models import TrainingHoursEntry
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    app.conf.task_always_eager = False
+    app.control.purge()
+    try:
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30
+        ) as worker:
+            yield worker
+    finally:
+        app.conf.task_always_eager = True
+
+
+class Browser:
+    """A requests session that speaks Django's CSRF protocol, as a browser would."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.session = requests.Session()
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        response = self.session.get(self.base_url + path, timeout=30, **kwargs)
+        response.raise_for_status()
+        return response
+
+    def post(self, path: str, data=None) -> requests.Response:
+        if "csrftoken" not in self.session.cookies:
+            self.get("/accounts/login/")
+        payload = dict(data or {})
+        payload["csrfmiddlewaretoken"] = self.session.cookies["csrftoken"]
+        response = self.session.post(
+            self.base_url + path, data=payload, timeout=60, headers={"Referer": self.base_url + path}
+        )
+        response.raise_for_status()
+        return response
+
+    def login(self, username: str, password: str) -> None:
+        response = self.post("/accounts/login/", {"username": username, "password": password})
+        assert "sessionid" in self.session.cookies, response.text[:500]
+
+
+def test_a_caregiver_earns_a_verifiable_certificate(live_server, celery_worker):
+    _body, index = training_body_with_index()
+    course = course_with_lessons(index, lessons=2)
+    exam = exam_with_questions(course=course)
+    rules = rule_set()
+    caregiver = CaregiverFactory(user__username="learner", user__name="郑𠀾华", national_id=valid_national_id(7))
+    caregiver.user.set_password("learner-pw")
+    caregiver.user.save()
+    TrainingHoursEntry.objects.create(
+        caregiver=caregiver, hours=Decimal("35"), source="adjustment", earned_on=datetime.date(2024, 1, 1)
+    )
+    account_services.assessor_create(
+        username="examiner", password="examiner-pw", name="周考评", institution=InstitutionFactory()
+    )
+
+    learner = Browser(live_server.url)
+    learner.login("learner", "learner-pw")
+    assert "/me/" in learner.get("/accounts/home/").url
+    learner.post(f"/training/courses/{course.pk}/enrol/")
+    for lesson in course.lessons():
+        assert "内容" in learner.get(lesson.url).text
+        learner.post(f"/training/lessons/{lesson.pk}/complete/")
+    my_learning = learner.get("/me/").text
+    assert f"/exams/{exam.pk}/" in my_learning
+
+    attempt_page = learner.post(f"/exams/{exam.pk}/")
+    answers = {f"q{question}": choices for question, choices in correct_answers(exam).items()}
+    result = learner.post(attempt_page.url.removeprefix(live_server.url), {**answers, "submit": "1"})
+    assert "/result/" in result.url
+    assert "100" in result.text
+
+    examiner = Browser(live_server.url)
+    examiner.login("examiner", "examiner-pw")
+    form = examiner.get(f"/assess/caregivers/{caregiver.pk}/evaluate/", params={"practical_score": 85}).text
+    assert re.search(r"<strong>2</strong>", form), "the engine should compute two stars"
+    examiner.post(f"/assess/caregivers/{caregiver.pk}/evaluate/", {"practical_score": 85, "level": 2})
+
+    certificate = None
+    deadline = time.monotonic() + 90
+    while certificate is None and time.monotonic() < deadline:
+        certificate = Certificate.objects.filter(caregiver=caregiver).first()
+        if certificate is None:
+            time.sleep(0.2)
+    assert certificate is not None, "the worker did not issue the certificate"
+    assert certificate.star_level == 2
+    assert certificate.holder_name == "郑𠀾华"
+
+    public = Browser(live_server.url)
+    verification = public.get(f"/verify/{certificate.verification_code}/").text
+    assert "status-valid" in verification
+    assert "郑𠀾华" in verification
+    assert caregiver.national_id not in verification
+
+    pdf = learner.get(f"/me/certificates/{certificate.pk}/pdf/").content
+    assert hashlib.sha256(pdf).hexdigest() == certificate.pdf_sha256
+    assert Role.CAREGIVER == caregiver.user.role

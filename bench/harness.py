@@ -61,7 +61,7 @@ def print_table(rows: list[Row]) -> None:
     headers = ("benchmark", "case", "metric", "value", "unit")
     table = [(r.benchmark, r.case, r.metric, f"{r.value:,.2f}", r.unit) for r in rows]
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *table, strict=False)]
-    line = "  ".join("{:<%d}" % width for width in widths)
+    line = "  ".join(f"{{:<{width}}}" for width in widths)
     print(line.format(*headers))
     print(line.format(*("-" * width for width in widths)))
     for cells in table:

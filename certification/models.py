@@ -154,6 +154,9 @@ class AttemptAnswer(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["attempt", "question"], name="attempt_answer_unique")]
 
+    def __str__(self):
+        return f"{self.attempt_id}/{self.question_id}: {self.choice_ids}"
+
 
 # --- Star-level rule sets and evaluations ------------------------------------------------------------
 
@@ -214,6 +217,9 @@ class StarLevelRule(models.Model):
         ordering = ["level"]
         constraints = [models.UniqueConstraint(fields=["rule_set", "level"], name="rule_level_unique")]
 
+    def __str__(self):
+        return f"{self.rule_set} · {self.level}★"
+
 
 class Evaluation(models.Model):
     class Status(models.TextChoices):
@@ -269,6 +275,9 @@ class SerialCounter(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["region", "year"], name="serial_counter_unique")]
+
+    def __str__(self):
+        return f"{self.region}-{self.year}: {self.last_value}"
 
 
 class Certificate(models.Model):

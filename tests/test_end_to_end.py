@@ -70,7 +70,7 @@ def test_a_caregiver_earns_a_verifiable_certificate(live_server, celery_worker):
     _body, index = training_body_with_index()
     course = course_with_lessons(index, lessons=2)
     exam = exam_with_questions(course=course)
-    rules = rule_set()
+    rule_set()
     caregiver = CaregiverFactory(user__username="learner", user__name="郑𠀾华", national_id=valid_national_id(7))
     caregiver.user.set_password("learner-pw")
     caregiver.user.save()

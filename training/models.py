@@ -139,6 +139,9 @@ class LessonCompletion(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["enrollment", "lesson"], name="lesson_completion_unique")]
 
+    def __str__(self):
+        return f"{self.enrollment} · {self.lesson}"
+
 
 class TrainingHoursEntry(models.Model):
     """One line of the training-hours ledger (学时): how many hours, and where they came from."""
@@ -164,3 +167,6 @@ class TrainingHoursEntry(models.Model):
         indexes = [models.Index(fields=["caregiver", "earned_on"])]
         verbose_name = _("training hours entry")
         verbose_name_plural = _("training hours ledger")
+
+    def __str__(self):
+        return f"{self.caregiver} +{self.hours} ({self.get_source_display()})"

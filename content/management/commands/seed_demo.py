@@ -303,8 +303,8 @@ class Command(BaseCommand):
         ensure("manager1", name="孙主任", role=Role.MANAGER, institution=institutions[4])
         ensure("manager2", name="李主任", role=Role.MANAGER, institution=institutions[8])
         for username, name, institution in (
-            ("assessor1", "周考评", institutions[0]),
-            ("assessor2", "吴考评", institutions[5]),
+            ("assessor1", "周考评", institutions[3]),
+            ("assessor2", "吴考评", institutions[7]),
         ):
             if not AssessorProfile.objects.filter(user__username=username).exists():
                 account_services.assessor_create(

@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 .PHONY: run test bench setup system-deps venv migrate seed messages lint clean
 
 run: setup
+	mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	scripts/serve.sh

@@ -1,4 +1,5 @@
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from wagtail import blocks
 from wagtail.images.blocks import ImageBlock
 from wagtail.snippets.blocks import SnippetChooserBlock
@@ -28,7 +29,10 @@ class ClauseCitationBlock(blocks.StructBlock):
 
 class KeyPointsBlock(blocks.StructBlock):
     title = blocks.CharBlock(default="要点", label=_("title"))
-    points = blocks.ListBlock(blocks.CharBlock(label=_("point")), label=_("points"))
+    points = blocks.ListBlock(
+        blocks.CharBlock(label=pgettext_lazy("lesson key point", "point")),
+        label=pgettext_lazy("lesson key points", "points"),
+    )
 
     class Meta:
         icon = "list-ul"

@@ -44,7 +44,10 @@ def test_every_string_in_the_source_is_in_the_catalogue(tmp_path):
 
 
 @pytest.mark.django_db
-def test_pages_speak_chinese_by_default_and_english_on_request(client):
+def test_pages_speak_chinese_by_default_and_english_on_request(client, settings):
     assert "验证" in client.get("/verify/").content.decode()
-    english = client.get("/verify/", headers={"accept-language": "en"}).content.decode()
-    assert "Verify a certificate" in english
+    # A browser set to English still gets the Chinese service...
+    assert "验证" in client.get("/verify/", headers={"accept-language": "en-US,en"}).content.decode()
+    # ...until its user picks English with the switcher.
+    client.post("/i18n/setlang/", {"language": "en", "next": "/verify/"})
+    assert "Verify a certificate" in client.get("/verify/").content.decode()

@@ -1,7 +1,7 @@
 """Start-up checks: refuse to run where certificates would render slowly or with missing characters."""
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 
 CHECK_TAG = "carestar_pdf"
 
@@ -70,6 +70,16 @@ def pdf_rendering_check(app_configs, **kwargs):
                 id="carestar.E003",
             )
         )
+    for fallback in settings.CERTIFICATE_FALLBACK_FONT_FAMILIES:
+        if not font_family_installed(fallback):
+            errors.append(
+                Warning(
+                    f"The fallback font family {fallback!r} is not installed: certificates for names with rare "
+                    "characters (CJK Extensions A and B) will be refused.",
+                    hint="apt-get install fonts-hanazono, or set CERTIFICATE_FALLBACK_FONT_FAMILIES.",
+                    id="carestar.W001",
+                )
+            )
     return errors
 
 
@@ -77,6 +87,6 @@ def pdf_rendering_ensure() -> None:
     """Refuse to start a process that renders certificates (WSGI server, Celery worker) on a broken setup."""
     from django.core.exceptions import ImproperlyConfigured
 
-    errors = pdf_rendering_check(None)
+    errors = [error for error in pdf_rendering_check(None) if error.is_serious()]
     if errors:
         raise ImproperlyConfigured("; ".join(f"{error.msg} ({error.hint})" for error in errors))

@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from accounts.models import CaregiverProfile, User
@@ -59,6 +59,7 @@ def candidates_for_assessor(*, assessor: User, query: str = ""):
 
 def certificate_public_record(*, certificate: Certificate) -> dict:
     """What anyone may learn of a certificate: what the certificate itself shows, and its status."""
+    successor = getattr(certificate, "successor", None)
     return {
         "serial_number": certificate.serial_number,
         "holder_name": certificate.holder_name,
@@ -69,9 +70,39 @@ def certificate_public_record(*, certificate: Certificate) -> dict:
         "valid_until": certificate.valid_until.isoformat(),
         "status": certificate.status,
         "status_label": str(Certificate.Status(certificate.status).label),
-        "is_valid": certificate.status == Certificate.Status.VALID,
+        "status_changed_on": certificate.status_changed_at.date().isoformat()
+        if certificate.status_changed_at
+        else None,
+        "status_reason": certificate.status_reason or None,
+        "is_valid": certificate.is_valid,
+        "superseded_by": successor.verify_url if successor else None,
+        "supersedes": certificate.predecessor.verify_url if certificate.predecessor_id else None,
         "pdf_sha256": certificate.pdf_sha256,
-        "message": _("This certificate is valid.")
-        if certificate.status == Certificate.Status.VALID
-        else _("This certificate is NOT valid."),
+        "message": _("This certificate is valid.") if certificate.is_valid else _("This certificate is NOT valid."),
     }
+
+
+def status_list_revoked_indexes(*, list_number: int) -> set[int]:
+    """Indexes set in a status list: certificates no longer vouched for (revoked, or replaced by another)."""
+    from .openbadges import STATUS_LIST_SIZE
+
+    first = list_number * STATUS_LIST_SIZE
+    primary_keys = Certificate.objects.filter(
+        pk__gte=first,
+        pk__lt=first + STATUS_LIST_SIZE,
+        status__in=[Certificate.Status.REVOKED, Certificate.Status.SUPERSEDED],
+    ).values_list("pk", flat=True)
+    return {pk - first for pk in primary_keys}
+
+
+def certificate_batch_progress(*, batch) -> dict:
+    """Issued, failed and pending items of a batch, in one query."""
+    progress = batch.items.aggregate(
+        total=Count("pk"),
+        issued=Count("pk", filter=Q(certificate__isnull=False)),
+        failed=Count("pk", filter=Q(certificate__isnull=True) & ~Q(error="")),
+    )
+    progress["pending"] = progress["total"] - progress["issued"] - progress["failed"]
+    progress["percent"] = round(100 * progress["issued"] / progress["total"]) if progress["total"] else 100
+    progress["done"] = progress["pending"] == 0
+    return progress

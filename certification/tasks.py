@@ -2,17 +2,40 @@
 
 from celery import shared_task
 
-from . import services
+from . import certificates, services
+
+RETRYING = {"autoretry_for": (Exception,), "retry_backoff": 5, "retry_backoff_max": 300, "max_retries": 8}
 
 
-@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=5, retry_backoff_max=300, max_retries=8)
-def certificate_issue_task(self, evaluation_id: int) -> str:
-    return services.certificate_issue(evaluation_id=evaluation_id).serial_number
+@shared_task(**RETRYING)
+def certificate_issue_task(evaluation_id: int) -> str:
+    return certificates.certificate_issue(evaluation_id=evaluation_id).serial_number
+
+
+@shared_task(**RETRYING)
+def certificate_notify_task(certificate_id: int) -> bool:
+    return certificates.certificate_notify(certificate_id=certificate_id)
+
+
+@shared_task(bind=True, **RETRYING)
+def certificate_batch_item_task(self, item_id: int) -> None:
+    try:
+        certificates.certificate_batch_item_process(item_id=item_id)
+    except Exception as error:
+        if self.request.retries >= self.max_retries:
+            # Out of retries: show the failure in the batch's progress instead of leaving it pending forever.
+            certificates.certificate_batch_item_failed(item_id=item_id, error=str(error))
+        raise
 
 
 @shared_task
 def certificates_mark_expired_task() -> int:
-    return services.certificates_mark_expired()
+    return certificates.certificates_mark_expired()
+
+
+@shared_task
+def certificates_remind_expiring_task() -> int:
+    return certificates.certificates_remind_expiring()
 
 
 @shared_task

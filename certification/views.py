@@ -1,10 +1,13 @@
+import hashlib
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -12,9 +15,10 @@ from django.views.decorators.http import require_http_methods
 from accounts.models import CaregiverProfile, Role
 from training.selectors import caregiver_for
 
-from . import selectors, services
+from . import openbadges, selectors, services
 from .eligibility import caregiver_facts, rule_set_current, star_level_compute
 from .models import Certificate, Exam, ExamAttempt
+from .ratelimit import rate_limited
 
 
 def caregiver_required(request) -> CaregiverProfile:
@@ -186,7 +190,7 @@ def evaluation_new(request, caregiver_id: int):
 @login_required
 def certificate_download(request, certificate_id: int):
     caregiver = caregiver_for(request.user)
-    certificates = Certificate.objects.all()
+    certificates = Certificate.objects.issued()
     if not request.user.is_administrator:
         certificates = certificates.filter(caregiver=caregiver) if caregiver else certificates.none()
     certificate = get_object_or_404(certificates, pk=certificate_id)
@@ -203,24 +207,103 @@ class VerifyForm(forms.Form):
     number = forms.CharField(label=gettext_lazy("Certificate number or verification code"), max_length=40)
 
 
+class GenuineFileForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Certificate PDF"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_CHECKED_FILE_SIZE:
+            raise forms.ValidationError(_("The file is larger than any certificate (at most 5 MB)."))
+        if upload.size == 0:
+            raise forms.ValidationError(_("The file is empty."))
+        return upload
+
+
+MAX_CHECKED_FILE_SIZE = 5 * 1024 * 1024
+
+
+@rate_limited("verify")
 def verify_form(request):
     form = VerifyForm(request.GET or None)
     if form.is_bound and form.is_valid():
         number = form.cleaned_data["number"].strip()
-        certificate = Certificate.objects.filter(Q(serial_number=number) | Q(verification_code=number)).first()
+        certificate = Certificate.objects.issued().filter(Q(serial_number=number) | Q(verification_code=number)).first()
         if certificate is not None:
             return redirect(certificate)
         form.add_error("number", _("No certificate has this number. Check it and try again."))
-    return render(request, "certification/verify_form.html", {"form": form})
+    return render(request, "certification/verify_form.html", {"form": form, "file_form": GenuineFileForm()})
 
 
+@rate_limited("verify")
+@require_http_methods(["GET", "POST"])
+def verify_file(request):
+    """Is this file genuine? Its SHA-256 must be that of a certificate's stored PDF."""
+    form = GenuineFileForm(request.POST or None, request.FILES or None)
+    result = None
+    if form.is_bound and form.is_valid():
+        digest = hashlib.sha256()
+        for chunk in form.cleaned_data["file"].chunks():
+            digest.update(chunk)
+        result = {
+            "sha256": digest.hexdigest(),
+            "certificate": Certificate.objects.issued().filter(pdf_sha256=digest.hexdigest()).first(),
+        }
+    return render(request, "certification/verify_file.html", {"file_form": form, "result": result})
+
+
+@rate_limited("verify")
 def verify_detail(request, code: str):
-    certificate = get_object_or_404(Certificate, verification_code=code)
+    certificate = get_object_or_404(
+        Certificate.objects.issued().select_related("predecessor", "successor"), verification_code=code
+    )
     return render(request, "certification/verify_detail.html", {"certificate": certificate})
 
 
+@rate_limited("verify")
 def verify_json(request, code: str):
-    certificate = get_object_or_404(Certificate, verification_code=code)
+    certificate = get_object_or_404(
+        Certificate.objects.issued().select_related("predecessor", "successor"), verification_code=code
+    )
     return JsonResponse(
         selectors.certificate_public_record(certificate=certificate), json_dumps_params={"ensure_ascii": False}
     )
+
+
+# --- Open Badges 3.0 ------------------------------------------------------------------------------------
+
+
+def ob_issuer(request):
+    return JsonResponse(openbadges.issuer_profile(), json_dumps_params={"ensure_ascii": False})
+
+
+def ob_key(request, kid: str):
+    if kid != openbadges.key_id():
+        raise Http404
+    return JsonResponse(openbadges.public_jwk())
+
+
+def ob_achievement(request, star_level: int):
+    if not 1 <= star_level <= 5:
+        raise Http404
+    return JsonResponse(openbadges.achievement(star_level), json_dumps_params={"ensure_ascii": False})
+
+
+@rate_limited("verify")
+def ob_credential(request, code: str):
+    """The credential as JSON (unsigned view) or, with ?format=jwt or Accept: application/vc+jwt, the VC-JWT."""
+    certificate = get_object_or_404(Certificate.objects.issued().select_related("caregiver"), verification_code=code)
+    wants_jwt = request.GET.get("format") == "jwt" or "application/vc+jwt" in request.headers.get("Accept", "")
+    if wants_jwt:
+        response = HttpResponse(openbadges.credential_jwt(certificate), content_type="application/vc+jwt")
+        response["Content-Disposition"] = f'attachment; filename="{certificate.serial_number}.jwt"'
+        return response
+    return JsonResponse(openbadges.credential(certificate), json_dumps_params={"ensure_ascii": False})
+
+
+def ob_status_list(request, list_number: int):
+    revoked = selectors.status_list_revoked_indexes(list_number=list_number)
+    token = openbadges.status_list_jwt(list_number, revoked, now=timezone.now())
+    response = HttpResponse(token, content_type="application/vc+jwt")
+    # Revocation must show within minutes, not days.
+    response["Cache-Control"] = "public, max-age=300"
+    return response

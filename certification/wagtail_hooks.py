@@ -1,8 +1,14 @@
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
 
-from .models import Certificate, Evaluation, Exam, Question, StarRuleSet
+from .admin_views import CertificateActionViewSet, CertificateBatchViewSet
+from .models import Certificate, CertificateTemplate, Evaluation, Exam, Question, StarRuleSet
 
 
 @hooks.register("register_log_actions")
@@ -10,6 +16,30 @@ def register_certification_log_actions(actions):
     actions.register_action("carestar.evaluation.decide", _("Decide star evaluation"), _("Star evaluation decided"))
     actions.register_action("carestar.certificate.issue", _("Issue certificate"), _("Certificate issued"))
     actions.register_action("carestar.certificate.expire", _("Expire certificate"), _("Certificate expired"))
+    actions.register_action("carestar.certificate.revoke", _("Revoke certificate"), _("Certificate revoked"))
+    actions.register_action("carestar.certificate.reissue", _("Re-issue certificate"), _("Certificate re-issued"))
+    actions.register_action("carestar.certificate.supersede", _("Supersede certificate"), _("Certificate superseded"))
+    actions.register_action("carestar.certificate.batch", _("Issue certificate batch"), _("Certificate batch queued"))
+
+
+class CertificateActionsColumn(Column):
+    """Links to revoke or re-issue a valid certificate, and to its public page."""
+
+    def get_value(self, instance):
+        links = [format_html('<a href="{}" target="_blank">{}</a>', instance.get_absolute_url(), _("Public page"))]
+        if instance.is_valid:
+            links.append(
+                format_html(
+                    '<a href="{}">{}</a>', reverse("certificate_actions:reissue", args=[instance.pk]), _("Re-issue")
+                )
+            )
+        if instance.status != Certificate.Status.REVOKED:
+            links.append(
+                format_html(
+                    '<a href="{}">{}</a>', reverse("certificate_actions:revoke", args=[instance.pk]), _("Revoke")
+                )
+            )
+        return format_html(" · ".join(["{}"] * len(links)), *links)
 
 
 class QuestionViewSet(ModelViewSet):
@@ -60,9 +90,18 @@ class EvaluationViewSet(ModelViewSet):
 
 class CertificateViewSet(ModelViewSet):
     model = Certificate
+    name = "certificates"
     icon = "success"
     menu_label = _("Certificates")
-    list_display = ["serial_number", "holder_name", "star_level", "status", "issued_on", "valid_until"]
+    list_display = [
+        "serial_number",
+        "holder_name",
+        "star_level",
+        "status",
+        "issued_on",
+        "valid_until",
+        CertificateActionsColumn("actions", label=_("Actions")),
+    ]
     list_filter = ["status", "star_level"]
     search_fields = ["serial_number", "holder_name"]
     inspect_view_enabled = True
@@ -75,6 +114,10 @@ class CertificateViewSet(ModelViewSet):
         "issued_on",
         "valid_until",
         "status",
+        "status_reason",
+        "status_changed_at",
+        "predecessor",
+        "issue_reason",
         "pdf_sha256",
     ]
     copy_view_enabled = False
@@ -84,9 +127,31 @@ class CertificateViewSet(ModelViewSet):
 class CertificationGroup(ModelViewSetGroup):
     menu_label = _("Certification")
     menu_icon = "success"
-    items = [QuestionViewSet, ExamViewSet, RuleSetViewSet, EvaluationViewSet, CertificateViewSet]
+    items = [
+        QuestionViewSet,
+        ExamViewSet,
+        RuleSetViewSet,
+        EvaluationViewSet,
+        CertificateViewSet,
+        CertificateBatchViewSet,
+    ]
 
 
 @hooks.register("register_admin_viewset")
 def register_certification():
     return CertificationGroup()
+
+
+@hooks.register("register_admin_viewset")
+def register_certificate_actions():
+    return CertificateActionViewSet()
+
+
+class CertificateTemplateViewSet(SnippetViewSet):
+    model = CertificateTemplate
+    icon = "doc-full"
+    menu_label = _("Certificate templates")
+    list_display = ["name", "is_active", "orientation"]
+
+
+register_snippet(CertificateTemplateViewSet)

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 
+from certification import certificates as certification_certificates
 from certification import services as certification_services
 from training.models import TrainingHoursEntry
 
@@ -58,3 +59,33 @@ def decided_evaluation(qualified_caregiver, passed_exam, assessor, rules, django
         return certification_services.evaluation_record(
             assessor=assessor, caregiver=qualified_caregiver, rule_set=rules, practical_score=85, level=2
         )
+
+
+@pytest.fixture
+def second_decided_evaluation(assessor, rules):
+    from .factories.certification import decided_evaluation_for
+
+    return decided_evaluation_for(caregiver=CaregiverFactory(user__name="李桂兰"), assessor=assessor, rule_set=rules)
+
+
+@pytest.fixture
+def race_evaluation(transactional_db):
+    from .factories.certification import decided_evaluation_for
+
+    return decided_evaluation_for(
+        caregiver=CaregiverFactory(user__name="赵淑珍"), assessor=AssessorFactory().user, rule_set=rule_set()
+    )
+
+
+@pytest.fixture
+def certificate(decided_evaluation):
+    return certification_certificates.certificate_issue(evaluation_id=decided_evaluation.pk)
+
+
+@pytest.fixture
+def administrator(db):
+    from accounts.models import Role
+
+    from .factories.accounts import UserFactory
+
+    return UserFactory(role=Role.ADMINISTRATOR, name="医保局管理员")

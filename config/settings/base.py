@@ -176,6 +176,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "certification.tasks.certificates_mark_expired_task",
         "schedule": 60 * 60,
     },
+    "certificates-remind-expiring": {
+        "task": "certification.tasks.certificates_remind_expiring_task",
+        "schedule": 24 * 60 * 60,
+    },
     "attempts-close-overdue": {
         "task": "certification.tasks.attempts_close_overdue_task",
         "schedule": 60,
@@ -209,3 +213,26 @@ LOGGING = {
 
 # The CJK font family certificates are set in; the start-up check refuses to run without it.
 CERTIFICATE_FONT_FAMILY = os.environ.get("CERTIFICATE_FONT_FAMILY", "Noto Sans CJK SC")
+# Fonts for characters the main family lacks (rare given names in CJK Extensions A and B), in order.
+CERTIFICATE_FALLBACK_FONT_FAMILIES = env_list("CERTIFICATE_FALLBACK_FONT_FAMILIES", "HanaMinA,HanaMinB")
+
+# Days before expiry on which holders and their managers are reminded.
+CERTIFICATE_REMINDER_DAYS = [int(days) for days in env_list("CERTIFICATE_REMINDER_DAYS", "60,30")]
+# SMS gateway: a class with send(*, phone, message). The default writes messages to the log.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "certification.notifications.LogSmsBackend")
+
+# Open Badges 3.0: the platform's Ed25519 signing key (PEM, PKCS#8). Production refuses to create one itself.
+OPENBADGES_SIGNING_KEY_FILE = Path(
+    os.environ.get("OPENBADGES_SIGNING_KEY_FILE", VAR_DIR / "keys" / "openbadges-ed25519.pem")
+)
+OPENBADGES_CREATE_KEY = False
+
+# Public verification lookups allowed per client address and minute.
+VERIFY_RATE_LIMIT_PER_MINUTE = int(os.environ.get("VERIFY_RATE_LIMIT_PER_MINUTE", "30"))
+
+# Shared cache (rate limits): Redis in production, process memory by default.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -10,3 +10,4 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-key-not-for-productio
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+OPENBADGES_CREATE_KEY = True

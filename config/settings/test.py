@@ -35,3 +35,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 
 SITE_URL = "http://testserver"
 WAGTAILADMIN_BASE_URL = SITE_URL
+OPENBADGES_CREATE_KEY = True
+OPENBADGES_SIGNING_KEY_FILE = _scratch / "keys" / "openbadges-ed25519.pem"

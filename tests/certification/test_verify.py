@@ -1,15 +1,10 @@
 import pytest
 from django.urls import reverse
 
-from certification import services
+from certification import certificates, services
 from certification.models import Certificate
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def certificate(decided_evaluation):
-    return services.certificate_issue(evaluation_id=decided_evaluation.pk)
 
 
 def test_verification_page_needs_no_login_and_shows_the_certificate(client, certificate):

@@ -41,3 +41,29 @@ def correct_answers(exam: Exam) -> dict[int, list[int]]:
         exam_question.question_id: [c.id for c in exam_question.question.choices.all() if c.is_correct]
         for exam_question in exam.exam_questions.all()
     }
+
+
+def decided_evaluation_for(*, caregiver, assessor, rule_set, level: int = 2):
+    """A decided evaluation written directly, without queueing its certificate (tests issue it themselves)."""
+    from django.utils import timezone
+
+    from certification.models import Evaluation
+
+    return Evaluation.objects.create(
+        caregiver=caregiver,
+        assessor=assessor,
+        rule_set=rule_set,
+        practical_score=85,
+        computed_level=level,
+        level=level,
+        status=Evaluation.Status.DECIDED,
+        decided_at=timezone.now(),
+    )
+
+
+def stored_pdfs() -> set[str]:
+    from pathlib import Path
+
+    from certification.models import certificate_storage
+
+    return {str(path) for path in Path(certificate_storage().location).rglob("*.pdf")}

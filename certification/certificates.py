@@ -1,0 +1,376 @@
+"""Certificate services: issue, re-issue, revoke, expire, remind, batch. The only writers of certificates."""
+
+import datetime
+import logging
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from wagtail.log_actions import log
+
+from accounts.models import Role, User
+
+from . import notifications
+from .fonts import MissingGlyphsError
+from .models import (
+    Certificate,
+    CertificateBatch,
+    CertificateBatchItem,
+    CertificateReminder,
+    Evaluation,
+    SerialCounter,
+    certificate_storage,
+)
+from .rendering import active_template, certificate_render_pdf, default_template, sha256_hex
+
+logger = logging.getLogger(__name__)
+
+
+def serial_number_next(*, region: str, year: int) -> str:
+    """Allocate the next number in the caller's transaction: a rollback returns it, so the sequence has no gaps."""
+    counter, _created = SerialCounter.objects.select_for_update().get_or_create(region=region, year=year)
+    SerialCounter.objects.filter(pk=counter.pk).update(last_value=F("last_value") + 1)
+    counter.refresh_from_db(fields=["last_value"])
+    return f"{region}-{year}-{counter.last_value:06d}"
+
+
+def add_years(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _require_administrator(actor: User) -> None:
+    if not actor.is_administrator:
+        raise PermissionDenied(_("Only administrators may change certificates."))
+
+
+def _reserve(*, evaluation: Evaluation, issued_on: datetime.date, **fields) -> Certificate:
+    """Insert the certificate as PENDING with its serial number, in the caller's transaction.
+
+    The number is bound to the row from here on: a crash before the PDF is stored leaves a pending certificate
+    that the retry completes with the same number, so the sequence has no gaps and nothing half-issued is public.
+    """
+    caregiver = evaluation.caregiver
+    template = active_template()
+    certificate = Certificate(
+        evaluation=evaluation,
+        caregiver=caregiver,
+        template=template if template.pk else None,
+        status=Certificate.Status.PENDING,
+        serial_number=serial_number_next(region=settings.CERTIFICATE_REGION_CODE, year=issued_on.year),
+        verification_code=secrets.token_urlsafe(15),
+        holder_name=caregiver.name,
+        holder_national_id_masked=caregiver.national_id_masked,
+        holder_identity_salt=secrets.token_hex(16),
+        issuer=settings.CERTIFICATE_ISSUER,
+        issued_on=issued_on,
+        **fields,
+    )
+    certificate.save()
+    return certificate
+
+
+def _complete(*, certificate_id: int, actor: User | None, action: str, data: dict) -> Certificate:
+    """Render the pending certificate's PDF once, store it with its hash, and make the certificate valid.
+
+    Rendering holds no lock, so workers render in parallel; the short final transaction decides which of two
+    racing renders is kept, and the other's file is removed.
+    """
+    certificate = Certificate.objects.select_related("template", "caregiver").get(pk=certificate_id)
+    if certificate.status != Certificate.Status.PENDING:
+        return certificate
+    pdf_bytes = certificate_render_pdf(certificate, template=certificate.template or default_template())
+    storage = certificate_storage()
+    stored_name = storage.save(f"{certificate.issued_on:%Y}/{certificate.serial_number}.pdf", ContentFile(pdf_bytes))
+    try:
+        with transaction.atomic():
+            certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
+            if certificate.status != Certificate.Status.PENDING:
+                storage.delete(stored_name)
+                return certificate
+            certificate.pdf.name = stored_name
+            certificate.pdf_sha256 = sha256_hex(pdf_bytes)
+            certificate.status = Certificate.Status.VALID
+            certificate.save(update_fields=["pdf", "pdf_sha256", "status"])
+            if certificate.predecessor_id:
+                predecessor = Certificate.objects.select_for_update().get(pk=certificate.predecessor_id)
+                if predecessor.status == Certificate.Status.VALID:
+                    _supersede(certificate=predecessor, reason=certificate.issue_reason, actor=actor)
+            log(certificate, action, user=actor, data={"serial_number": certificate.serial_number, **data})
+            _queue_notification(certificate)
+    except BaseException:
+        storage.delete(stored_name)
+        raise
+    return certificate
+
+
+def _supersede(*, certificate: Certificate, reason: str, actor: User | None) -> None:
+    certificate.status = Certificate.Status.SUPERSEDED
+    certificate.status_changed_at = timezone.now()
+    certificate.status_changed_by = actor
+    certificate.status_reason = reason
+    certificate.save(update_fields=["status", "status_changed_at", "status_changed_by", "status_reason"])
+    log(certificate, "carestar.certificate.supersede", user=actor, data={"reason": reason})
+
+
+def certificate_issue(*, evaluation_id: int) -> Certificate:
+    """Issue the certificate for a decided evaluation.
+
+    Idempotent: a redelivered task, or two workers racing, end with the one certificate the constraint allows.
+    A certificate from an earlier decision that is still valid is superseded by this one (upgrade, re-evaluation).
+    """
+    with transaction.atomic():
+        evaluation = (
+            Evaluation.objects.select_for_update()
+            .select_related("caregiver__user")
+            .get(pk=evaluation_id, status=Evaluation.Status.DECIDED)
+        )
+        certificate = Certificate.objects.filter(evaluation=evaluation, kind=Certificate.Kind.ORIGINAL).first()
+        if certificate is None:
+            previous = (
+                Certificate.objects.filter(caregiver=evaluation.caregiver, status=Certificate.Status.VALID)
+                .order_by("-issued_on", "-id")
+                .first()
+            )
+            issued_on = timezone.localdate()
+            certificate = _reserve(
+                evaluation=evaluation,
+                issued_on=issued_on,
+                kind=Certificate.Kind.ORIGINAL,
+                predecessor=previous,
+                issue_reason=_("Re-evaluation") if previous else _("Star evaluation decided"),
+                star_level=evaluation.level,
+                valid_until=add_years(issued_on, settings.CERTIFICATE_VALIDITY_YEARS),
+            )
+    certificate = _complete(
+        certificate_id=certificate.pk,
+        actor=None,
+        action="carestar.certificate.issue",
+        data={"star_level": certificate.star_level, "evaluation": evaluation_id},
+    )
+    logger.info("certificate %s issued for evaluation %s", certificate.serial_number, evaluation_id)
+    return certificate
+
+
+def certificate_reissue(*, certificate: Certificate, actor: User, reason: str) -> Certificate:
+    """Re-issue a valid certificate with the holder's corrected details; the original keeps its record."""
+    _require_administrator(actor)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Give the reason for the re-issue."))
+    with transaction.atomic():
+        original = Certificate.objects.select_for_update().select_related("evaluation__caregiver__user").get(
+            pk=certificate.pk
+        )
+        if original.status != Certificate.Status.VALID:
+            raise ValidationError(_("Only a valid certificate can be re-issued."))
+        if Certificate.objects.filter(predecessor=original).exists():
+            raise ValidationError(_("This certificate is already being re-issued."))
+        successor = _reserve(
+            evaluation=original.evaluation,
+            issued_on=timezone.localdate(),
+            kind=Certificate.Kind.REISSUE,
+            predecessor=original,
+            issue_reason=reason,
+            star_level=original.star_level,
+            valid_until=original.valid_until,
+        )
+    return _complete(
+        certificate_id=successor.pk,
+        actor=actor,
+        action="carestar.certificate.reissue",
+        data={
+            "predecessor": original.serial_number,
+            "reason": reason,
+            "before": {"holder_name": original.holder_name},
+            "after": {"holder_name": successor.holder_name},
+        },
+    )
+
+
+def certificate_revoke(*, certificate: Certificate, actor: User, reason: str) -> Certificate:
+    _require_administrator(actor)
+    if not reason.strip():
+        raise ValidationError(_("Give the reason for the revocation."))
+    with transaction.atomic():
+        certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if certificate.status == Certificate.Status.REVOKED:
+            raise ValidationError(_("This certificate is already revoked."))
+        before = certificate.status
+        certificate.status = Certificate.Status.REVOKED
+        certificate.status_changed_at = timezone.now()
+        certificate.status_changed_by = actor
+        certificate.status_reason = reason.strip()
+        certificate.save(update_fields=["status", "status_changed_at", "status_changed_by", "status_reason"])
+        log(
+            certificate,
+            "carestar.certificate.revoke",
+            user=actor,
+            data={"before": before, "after": Certificate.Status.REVOKED, "reason": reason.strip()},
+        )
+    return certificate
+
+
+def certificates_mark_expired(*, today: datetime.date | None = None) -> int:
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        expired = list(
+            Certificate.objects.select_for_update().filter(status=Certificate.Status.VALID, valid_until__lt=today)
+        )
+        for certificate in expired:
+            certificate.status = Certificate.Status.EXPIRED
+            certificate.status_changed_at = timezone.now()
+            certificate.save(update_fields=["status", "status_changed_at"])
+            log(
+                certificate,
+                "carestar.certificate.expire",
+                user=None,
+                data={"valid_until": str(certificate.valid_until)},
+            )
+    return len(expired)
+
+
+# --- Notifications and reminders -------------------------------------------------------------------------
+
+
+def _queue_notification(certificate: Certificate) -> None:
+    from .tasks import certificate_notify_task
+
+    transaction.on_commit(lambda: certificate_notify_task.delay(certificate.pk))
+
+
+def certificate_notify(*, certificate_id: int) -> bool:
+    """Tell the holder their certificate is issued; once, whatever the queue redelivers."""
+    with transaction.atomic():
+        certificate = Certificate.objects.select_for_update().select_related("caregiver__user").get(pk=certificate_id)
+        if certificate.notified_at is not None:
+            return False
+        notifications.notify_user(
+            user=certificate.caregiver.user,
+            subject=_("Your star certificate %(serial)s is issued") % {"serial": certificate.serial_number},
+            message=_(
+                "%(name)s, your %(level)s-star caregiver certificate %(serial)s is issued, valid until %(until)s. "
+                "Verify it at %(url)s"
+            )
+            % {
+                "name": certificate.holder_name,
+                "level": certificate.star_level,
+                "serial": certificate.serial_number,
+                "until": certificate.valid_until.isoformat(),
+                "url": certificate.verify_url,
+            },
+        )
+        certificate.notified_at = timezone.now()
+        certificate.save(update_fields=["notified_at"])
+    return True
+
+
+def certificates_remind_expiring(*, today: datetime.date | None = None) -> int:
+    """Remind holders and their institution's managers before expiry, once per threshold (60, then 30 days)."""
+    today = today or timezone.localdate()
+    thresholds = sorted(settings.CERTIFICATE_REMINDER_DAYS)
+    sent = 0
+    for position, days in enumerate(thresholds):
+        # A certificate gets the reminder of the window it is in: (next smaller threshold, days].
+        lower = thresholds[position - 1] if position else -1
+        due = (
+            Certificate.objects.filter(
+                status=Certificate.Status.VALID,
+                valid_until__lte=today + datetime.timedelta(days=days),
+                valid_until__gt=today + datetime.timedelta(days=lower),
+            )
+            .exclude(reminders__days_before=days)
+            .select_related("caregiver__user", "caregiver__institution")
+        )
+        for certificate in due:
+            with transaction.atomic():
+                _reminder, created = CertificateReminder.objects.get_or_create(
+                    certificate=certificate, days_before=days
+                )
+                if not created:
+                    continue
+                _send_expiry_reminder(certificate=certificate, today=today)
+                sent += 1
+    return sent
+
+
+def _send_expiry_reminder(*, certificate: Certificate, today: datetime.date) -> None:
+    days_left = (certificate.valid_until - today).days
+    values = {
+        "name": certificate.holder_name,
+        "serial": certificate.serial_number,
+        "until": certificate.valid_until.isoformat(),
+        "days": days_left,
+    }
+    subject = _("Certificate %(serial)s expires in %(days)s days") % values
+    notifications.notify_user(
+        user=certificate.caregiver.user,
+        subject=subject,
+        message=_("%(name)s, your star certificate %(serial)s expires on %(until)s. Apply for re-evaluation in time.")
+        % values,
+    )
+    managers = User.objects.filter(role=Role.MANAGER, is_active=True, institution=certificate.caregiver.institution_id)
+    for manager in managers:
+        notifications.notify_user(
+            user=manager,
+            subject=subject,
+            message=_("The star certificate %(serial)s of %(name)s expires on %(until)s.") % values,
+        )
+
+
+# --- Batches -----------------------------------------------------------------------------------------------
+
+
+def certificate_batch_create(
+    *, actor: User, name: str, institution_id: int | None = None, county_id: int | None = None
+) -> CertificateBatch:
+    """Issue certificates for every decided evaluation (of an institution or county) that has none yet."""
+    _require_administrator(actor)
+    # Pending certificates are included: their issue is completed with the number they already hold.
+    evaluations = Evaluation.objects.filter(status=Evaluation.Status.DECIDED).exclude(
+        pk__in=Certificate.objects.issued().filter(kind=Certificate.Kind.ORIGINAL).values("evaluation_id")
+    )
+    if institution_id:
+        evaluations = evaluations.filter(caregiver__institution_id=institution_id)
+    if county_id:
+        evaluations = evaluations.filter(caregiver__institution__county_id=county_id)
+    evaluation_ids = list(evaluations.values_list("pk", flat=True))
+    if not evaluation_ids:
+        raise ValidationError(_("Every decided evaluation in this selection already has its certificate."))
+    with transaction.atomic():
+        batch = CertificateBatch.objects.create(
+            name=name, institution_id=institution_id, county_id=county_id, created_by=actor
+        )
+        CertificateBatchItem.objects.bulk_create(
+            CertificateBatchItem(batch=batch, evaluation_id=evaluation_id) for evaluation_id in evaluation_ids
+        )
+        log(batch, "carestar.certificate.batch", user=actor, data={"evaluations": len(evaluation_ids)})
+        from .tasks import certificate_batch_item_task
+
+        item_ids = list(batch.items.values_list("pk", flat=True))
+        transaction.on_commit(lambda: [certificate_batch_item_task.delay(item_id) for item_id in item_ids])
+    return batch
+
+
+def certificate_batch_item_process(*, item_id: int) -> None:
+    item = CertificateBatchItem.objects.get(pk=item_id)
+    if item.certificate_id:
+        return
+    try:
+        certificate = certificate_issue(evaluation_id=item.evaluation_id)
+    except MissingGlyphsError as error:
+        # Not worth retrying: the holder's name needs a font (or a correction) first.
+        CertificateBatchItem.objects.filter(pk=item_id).update(error=str(error)[:300])
+        return
+    CertificateBatchItem.objects.filter(pk=item_id).update(certificate=certificate, error="")
+
+
+def certificate_batch_item_failed(*, item_id: int, error: str) -> None:
+    CertificateBatchItem.objects.filter(pk=item_id, certificate__isnull=True).update(error=error[:300])

@@ -1,0 +1,41 @@
+"""A fixed-window rate limit per client address, kept in the shared cache."""
+
+import functools
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.shortcuts import render
+
+
+def client_address(request) -> str:
+    # Behind a proxy, configure it to set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips): a header the client
+    # controls would let anyone reset their own limit.
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def allow(request, scope: str, per_minute: int) -> bool:
+    key = f"ratelimit:{scope}:{client_address(request)}:{int(time.time() // 60)}"
+    cache.add(key, 0, timeout=70)
+    try:
+        return cache.incr(key) <= per_minute
+    except ValueError:  # the key expired between add and incr
+        cache.add(key, 1, timeout=70)
+        return True
+
+
+def rate_limited(scope: str):
+    """Refuse with 429 once a client exceeds VERIFY_RATE_LIMIT_PER_MINUTE lookups in a minute."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not allow(request, scope, settings.VERIFY_RATE_LIMIT_PER_MINUTE):
+                response = render(request, "certification/rate_limited.html", status=429)
+                response["Retry-After"] = "60"
+                return response
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -4,7 +4,7 @@ import argparse
 import os
 import sys
 
-BENCHMARKS = ["certificates"]
+BENCHMARKS = ["certificates", "certificate_batch"]
 
 
 def main(argv: list[str]) -> int:

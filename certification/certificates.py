@@ -166,8 +166,8 @@ def certificate_reissue(*, certificate: Certificate, actor: User, reason: str) -
     if not reason:
         raise ValidationError(_("Give the reason for the re-issue."))
     with transaction.atomic():
-        original = Certificate.objects.select_for_update().select_related("evaluation__caregiver__user").get(
-            pk=certificate.pk
+        original = (
+            Certificate.objects.select_for_update().select_related("evaluation__caregiver__user").get(pk=certificate.pk)
         )
         if original.status != Certificate.Status.VALID:
             raise ValidationError(_("Only a valid certificate can be re-issued."))

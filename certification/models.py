@@ -370,17 +370,19 @@ class CertificateTemplate(PreviewableMixin, RevisionMixin, models.Model):
     def clean(self):
         from string import Formatter
 
+        errors = {}
         try:
             fields = {name for _text, name, _spec, _conv in Formatter().parse(self.statement) if name is not None}
         except ValueError:
-            raise ValidationError({"statement": _("Unbalanced braces in the statement.")})
-        unknown = fields - set(self.PLACEHOLDERS)
-        if unknown:
-            raise ValidationError(
-                {"statement": _("Unknown placeholders: %(names)s") % {"names": ", ".join(sorted(unknown))}}
-            )
+            errors["statement"] = _("Unbalanced braces in the statement.")
+        else:
+            unknown = fields - set(self.PLACEHOLDERS)
+            if unknown:
+                errors["statement"] = _("Unknown placeholders: %(names)s") % {"names": ", ".join(sorted(unknown))}
         if not re.fullmatch(r"#[0-9a-fA-F]{6}", self.accent_color or ""):
-            raise ValidationError({"accent_color": _("Give the colour as #RRGGBB.")})
+            errors["accent_color"] = _("Give the colour as #RRGGBB.")
+        if errors:
+            raise ValidationError(errors)
 
     def serve_preview(self, request, mode_name):
         from .rendering import certificate_render_pdf, certificate_sample

@@ -6,7 +6,7 @@ packages=(
   libpango-1.0-0 libpangoft2-1.0-0   # WeasyPrint's text layout
   libharfbuzz-subset0                 # fast font subsetting: ~0.1 s instead of ~10 s per Chinese page
   fonts-noto-cjk fontconfig           # the CJK font certificates are set in
-  fonts-hanazono                      # glyphs for rare characters (CJK Extensions A and B)
+  fonts-hanazono fonts-babelstone-han # glyphs for rare characters (all of CJK Extensions A and B)
   gettext                             # compiles the translations
   ${EXTRA_PACKAGES:-}
 )

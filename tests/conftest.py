@@ -69,7 +69,7 @@ def second_decided_evaluation(assessor, rules):
 
 
 @pytest.fixture
-def race_evaluation(transactional_db):
+def race_evaluation(django_db_serialized_rollback, transactional_db):
     from .factories.certification import decided_evaluation_for
 
     return decided_evaluation_for(

@@ -18,11 +18,11 @@ from tests.factories.certification import correct_answers, exam_with_questions, 
 from tests.factories.training import course_with_lessons, training_body_with_index
 from training.models import TrainingHoursEntry
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture
-def celery_worker(transactional_db):
+def celery_worker(django_db_serialized_rollback, transactional_db):
     from celery.contrib.testing.worker import start_worker
 
     from config.celery import app

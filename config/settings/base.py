@@ -164,6 +164,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(BROKER_DATA_DIR / "queue"),
         "control_folder": str(BROKER_DATA_DIR / "control"),
         "store_processed": False,
+        # The transport sleeps this long between fetches; the 1 s default caps a worker at one task a second.
+        "polling_interval": 0.05,
     }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -214,7 +216,7 @@ LOGGING = {
 # The CJK font family certificates are set in; the start-up check refuses to run without it.
 CERTIFICATE_FONT_FAMILY = os.environ.get("CERTIFICATE_FONT_FAMILY", "Noto Sans CJK SC")
 # Fonts for characters the main family lacks (rare given names in CJK Extensions A and B), in order.
-CERTIFICATE_FALLBACK_FONT_FAMILIES = env_list("CERTIFICATE_FALLBACK_FONT_FAMILIES", "HanaMinA,HanaMinB")
+CERTIFICATE_FALLBACK_FONT_FAMILIES = env_list("CERTIFICATE_FALLBACK_FONT_FAMILIES", "HanaMinA,HanaMinB,BabelStone Han")
 
 # Days before expiry on which holders and their managers are reminded.
 CERTIFICATE_REMINDER_DAYS = [int(days) for days in env_list("CERTIFICATE_REMINDER_DAYS", "60,30")]

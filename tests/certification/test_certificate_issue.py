@@ -58,9 +58,7 @@ def test_one_certificate_per_decision_is_a_database_constraint(decided_evaluatio
         duplicate.save()
 
 
-def test_a_crash_while_rendering_leaves_nothing_public_and_the_retry_keeps_the_number(
-    decided_evaluation, monkeypatch
-):
+def test_a_crash_while_rendering_leaves_nothing_public_and_the_retry_keeps_the_number(decided_evaluation, monkeypatch):
     year = datetime.date.today().year
     files_before = stored_pdfs()
     real_render = certificates.certificate_render_pdf
@@ -149,7 +147,7 @@ def test_a_new_decision_supersedes_the_holders_valid_certificate(decided_evaluat
     assert first.successor == second
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_workers_racing_on_one_decision_make_one_certificate(race_evaluation):
     files_before = stored_pdfs()
     results, errors = [], []

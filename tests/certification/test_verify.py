@@ -1,7 +1,6 @@
 import pytest
 from django.urls import reverse
 
-from certification import certificates, services
 from certification.models import Certificate
 
 pytestmark = pytest.mark.django_db
@@ -69,3 +68,48 @@ def test_only_the_holder_downloads_the_stored_pdf(client, certificate):
     import hashlib
 
     assert hashlib.sha256(body).hexdigest() == certificate.pdf_sha256
+
+
+def test_is_this_file_genuine(client, certificate):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    genuine = certificate.pdf.open("rb").read()
+    response = client.post("/verify/file/", {"file": SimpleUploadedFile("证书.pdf", genuine)})
+    assert response.context["result"]["certificate"] == certificate
+    assert certificate.serial_number in response.content.decode()
+
+    altered = genuine.replace(b"%%EOF", b"%%EOF\n%")
+    response = client.post("/verify/file/", {"file": SimpleUploadedFile("证书.pdf", altered)})
+    assert response.context["result"]["certificate"] is None
+    assert "status-invalid" in response.content.decode()
+
+    empty = client.post("/verify/file/", {"file": SimpleUploadedFile("空.pdf", b"")})
+    assert empty.context["result"] is None and empty.context["file_form"].errors["file"]
+
+
+def test_lookups_are_rate_limited(client, certificate, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.VERIFY_RATE_LIMIT_PER_MINUTE = 3
+    url = f"/verify/{certificate.verification_code}/"
+    assert [client.get(url).status_code for _ in range(3)] == [200, 200, 200]
+    refused = client.get(url)
+    assert refused.status_code == 429 and refused["Retry-After"] == "60"
+    assert client.get("/verify/", {"number": certificate.serial_number}).status_code == 429
+    cache.clear()
+
+
+def test_a_certificate_being_issued_is_not_public(client, decided_evaluation, monkeypatch):
+    from certification import certificates as certificate_services
+
+    def broken_render(*args, **kwargs):
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(certificate_services, "certificate_render_pdf", broken_render)
+    with pytest.raises(RuntimeError):
+        certificate_services.certificate_issue(evaluation_id=decided_evaluation.pk)
+    pending = Certificate.objects.get()
+    assert client.get(f"/verify/{pending.verification_code}/").status_code == 404
+    assert client.get(f"/verify/{pending.verification_code}/badge/").status_code == 404
+    assert client.get("/verify/", {"number": pending.serial_number}).status_code == 200  # "no such certificate"

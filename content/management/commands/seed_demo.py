@@ -11,7 +11,15 @@ from wagtail.models import Page, Site
 from accounts import services as account_services
 from accounts.models import AssessorProfile, CaregiverProfile, County, Institution, Role, TrainingBody, User
 from accounts.national_id import national_id_check_character
-from certification.models import Choice, Exam, ExamQuestion, Question, StarLevelRule, StarRuleSet
+from certification.models import (
+    CertificateTemplate,
+    Choice,
+    Exam,
+    ExamQuestion,
+    Question,
+    StarLevelRule,
+    StarRuleSet,
+)
 from content.models import Clause, HomePage, ServiceItem, Standard
 from training.models import CourseIndexPage, CoursePage, LessonPage, TrainingHoursEntry
 
@@ -200,6 +208,7 @@ class Command(BaseCommand):
         course = self.course(bodies[0], clauses, items)
         exam = self.exam(course, clauses)
         self.rule_set()
+        self.certificate_template()
         self.caregivers(rng, institutions, caregivers)
         self.stdout.write(
             self.style.SUCCESS(
@@ -429,6 +438,13 @@ class Command(BaseCommand):
                     min_practitioner_level=practitioner,
                 )
         return rule_set
+
+    def certificate_template(self) -> CertificateTemplate:
+        template, _created = CertificateTemplate.objects.get_or_create(
+            name="晋城市护理员星级证书（演示模板）",
+            defaults={"is_active": not CertificateTemplate.objects.filter(is_active=True).exists()},
+        )
+        return template
 
     def caregivers(self, rng: random.Random, institutions, count: int) -> None:
         today = datetime.date.today()

@@ -1,0 +1,141 @@
+"""Child process of the batch benchmark: fresh database, synthetic decisions, a real 2-process worker."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def rss_mib(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except FileNotFoundError:
+            continue
+    return total / 1024
+
+
+def process_tree(root: int) -> list[int]:
+    children = subprocess.run(["pgrep", "-P", str(root)], capture_output=True, text=True).stdout.split()
+    return [root, *[pid for child in children for pid in process_tree(int(child))]]
+
+
+def main(size: int) -> None:
+    var_dir = Path(os.environ["VAR_DIR"])
+    if var_dir.exists():
+        shutil.rmtree(var_dir)
+    var_dir.mkdir(parents=True)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    if "sqlite" not in os.environ["DATABASE_URL"]:
+        call_command("flush", verbosity=0, interactive=False)
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts import services as account_services
+    from accounts.models import CaregiverProfile, County, Institution, Role, User
+    from accounts.national_id import national_id_check_character
+    from certification import certificates, selectors
+    from certification.models import Evaluation, StarLevelRule, StarRuleSet
+
+    county = County.objects.create(code="140502", name="城区")
+    institution = Institution.objects.create(code="BENCH-1", name="基准测试机构", kind="elderly_care", county=county)
+    admin = account_services.user_create(username="bench-admin", password="x", name="管理员", role=Role.ADMINISTRATOR)
+    assessor = account_services.user_create(username="bench-assessor", password="x", name="考评员", role=Role.ASSESSOR)
+    rule_set = StarRuleSet.objects.create(name="基准", version="1", effective_from=timezone.localdate())
+    StarLevelRule.objects.create(rule_set=rule_set, level=3)
+    surnames, given = "王李张刘陈杨赵黄周吴徐孙马胡朱郭何罗高林", "秀英桂兰玉梅丽华建国志强海燕春燕红霞淑珍凤英文静"
+    users = User.objects.bulk_create(
+        User(username=f"bench{n:05d}", name=surnames[n % 20] + given[n % 24] + given[(n * 7) % 24], role=Role.CAREGIVER)
+        for n in range(size)
+    )
+    profiles = []
+    for n, user in enumerate(users):
+        first_17 = f"140502{1970 + n % 30}0101{n % 1000:03d}"
+        profiles.append(
+            CaregiverProfile(
+                user=user,
+                gender="F",
+                national_id=first_17 + national_id_check_character(first_17),
+                institution=institution,
+                employed_since=timezone.localdate(),
+            )
+        )
+    profiles = CaregiverProfile.objects.bulk_create(profiles)
+    Evaluation.objects.bulk_create(
+        Evaluation(
+            caregiver=profile,
+            assessor=assessor,
+            rule_set=rule_set,
+            practical_score=90,
+            computed_level=3,
+            level=3,
+            decided_at=timezone.now(),
+        )
+        for profile in profiles
+    )
+    connection.close()
+
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--concurrency=2",
+            "--loglevel=WARNING",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+            "--hostname=bench@%h",
+        ],
+        env=os.environ,
+    )
+    try:
+        time.sleep(3)  # let the pool start, so that its start-up is not counted
+        start = time.monotonic()
+        batch = certificates.certificate_batch_create(actor=admin, name="基准批次")
+        peak = 0.0
+        while True:
+            progress = selectors.certificate_batch_progress(batch=batch)
+            peak = max(peak, rss_mib(process_tree(worker.pid)))
+            if progress["done"]:
+                break
+            if time.monotonic() - start > 1500:
+                raise RuntimeError(f"batch not done after 25 minutes: {progress}")
+            time.sleep(0.5)
+        seconds = time.monotonic() - start
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+    print(
+        json.dumps(
+            {
+                "issued": progress["issued"],
+                "failed": progress["failed"],
+                "seconds": seconds,
+                "worker_peak_rss_mib": peak,
+                "database": connection.vendor,
+                "broker": os.environ["CELERY_BROKER_URL"].split(":")[0],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

@@ -1,0 +1,77 @@
+import io
+import zipfile
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from certification import certificates, selectors
+from certification.models import Certificate, CertificateBatchItem
+from tests.factories.accounts import CaregiverFactory
+from tests.factories.certification import decided_evaluation_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def three_decisions(assessor, rules):
+    caregivers = [CaregiverFactory(user__name=name) for name in ("刘淑珍", "陈玉梅", "杨春燕")]
+    return [decided_evaluation_for(caregiver=caregiver, assessor=assessor, rule_set=rules) for caregiver in caregivers]
+
+
+def test_a_batch_issues_every_pending_decision_with_progress(
+    three_decisions, administrator, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = certificates.certificate_batch_create(actor=administrator, name="第一批")
+    progress = selectors.certificate_batch_progress(batch=batch)
+    assert progress == {"total": 3, "issued": 3, "failed": 0, "pending": 0, "percent": 100, "done": True}
+    assert Certificate.objects.issued().count() == 3
+
+
+def test_a_batch_skips_decisions_that_have_their_certificate(three_decisions, administrator):
+    certificates.certificate_issue(evaluation_id=three_decisions[0].pk)
+    batch = certificates.certificate_batch_create(actor=administrator, name="补发")
+    assert batch.items.count() == 2
+    for item in batch.items.all():
+        certificates.certificate_batch_item_process(item_id=item.pk)
+    with pytest.raises(ValidationError):
+        certificates.certificate_batch_create(actor=administrator, name="空批次")
+
+
+def test_a_name_no_font_can_print_fails_its_item_only(assessor, rules, administrator):
+    good = decided_evaluation_for(caregiver=CaregiverFactory(user__name="王秀英"), assessor=assessor, rule_set=rules)
+    bad = decided_evaluation_for(
+        caregiver=CaregiverFactory(user__name="王\U0010fffd"), assessor=assessor, rule_set=rules
+    )
+    batch = certificates.certificate_batch_create(actor=administrator, name="含生僻字")
+    for item in batch.items.all():
+        certificates.certificate_batch_item_process(item_id=item.pk)
+    progress = selectors.certificate_batch_progress(batch=batch)
+    assert (progress["issued"], progress["failed"]) == (1, 1)
+    assert "\U0010fffd" in CertificateBatchItem.objects.get(evaluation=bad).error
+    assert not Certificate.objects.issued().filter(evaluation=bad).exists()
+    assert Certificate.objects.issued().filter(evaluation=good).exists()
+
+
+def test_batch_admin_pages_and_zip(client, three_decisions, administrator, django_capture_on_commit_callbacks):
+    administrator.is_superuser = True
+    administrator.save()
+    client.force_login(administrator)
+    assert client.get("/admin/certificate_batches/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/certificate_batches/", {"name": "城区第一批"})
+    batch_url = response["Location"]
+    detail = client.get(batch_url).content.decode()
+    assert "3 / 3" in detail.replace("3 of 3", "3 / 3") or "3" in detail
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(client.get(batch_url + "zip/").streaming_content)))
+    names = sorted(archive.namelist())
+    assert len(names) == 3
+    serials = sorted(f"{serial}.pdf" for serial in Certificate.objects.values_list("serial_number", flat=True))
+    assert names == serials
+    first = Certificate.objects.get(serial_number=names[0][:-4])
+    assert archive.read(names[0]) == first.pdf.open("rb").read()
+
+
+def test_batch_admin_is_for_administrators(client, assessor):
+    client.force_login(assessor)
+    assert client.get("/admin/certificate_batches/").status_code in (302, 403)

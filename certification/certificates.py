@@ -135,7 +135,9 @@ def certificate_issue(*, evaluation_id: int) -> Certificate:
         certificate = Certificate.objects.filter(evaluation=evaluation, kind=Certificate.Kind.ORIGINAL).first()
         if certificate is None:
             previous = (
-                Certificate.objects.filter(caregiver=evaluation.caregiver, status=Certificate.Status.VALID)
+                Certificate.objects.filter(
+                    caregiver=evaluation.caregiver, status=Certificate.Status.VALID, successor__isnull=True
+                )
                 .order_by("-issued_on", "-id")
                 .first()
             )

@@ -2,7 +2,9 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
-from .models import Certificate, Evaluation, Exam, Question, StarRuleSet
+from .exams.wagtail_hooks import exam_attempt_viewset, exam_override_viewset, exam_viewset, question_viewset
+from .models import Certificate, Evaluation, StarRuleSet
+from .practicals.wagtail_hooks import practical_assessment_viewset, practical_template_viewset
 
 
 @hooks.register("register_log_actions")
@@ -10,22 +12,6 @@ def register_certification_log_actions(actions):
     actions.register_action("carestar.evaluation.decide", _("Decide star evaluation"), _("Star evaluation decided"))
     actions.register_action("carestar.certificate.issue", _("Issue certificate"), _("Certificate issued"))
     actions.register_action("carestar.certificate.expire", _("Expire certificate"), _("Certificate expired"))
-
-
-class QuestionViewSet(ModelViewSet):
-    model = Question
-    icon = "help"
-    menu_label = _("Question bank")
-    list_display = ["text", "kind", "clause", "service_item"]
-    list_filter = ["kind"]
-    search_fields = ["text"]
-
-
-class ExamViewSet(ModelViewSet):
-    model = Exam
-    icon = "form"
-    menu_label = _("Theory exams")
-    list_display = ["title", "course", "time_limit_minutes", "pass_mark", "is_open"]
 
 
 class RuleSetViewSet(ModelViewSet):
@@ -84,9 +70,27 @@ class CertificateViewSet(ModelViewSet):
 class CertificationGroup(ModelViewSetGroup):
     menu_label = _("Certification")
     menu_icon = "success"
-    items = [QuestionViewSet, ExamViewSet, RuleSetViewSet, EvaluationViewSet, CertificateViewSet]
+    items = [RuleSetViewSet, EvaluationViewSet, CertificateViewSet]
 
 
 @hooks.register("register_admin_viewset")
 def register_certification():
     return CertificationGroup()
+
+
+class ExamsGroup(ModelViewSetGroup):
+    menu_label = _("Exams and assessments")
+    menu_icon = "form"
+    items = [
+        question_viewset,
+        exam_viewset,
+        exam_override_viewset,
+        exam_attempt_viewset,
+        practical_template_viewset,
+        practical_assessment_viewset,
+    ]
+
+
+@hooks.register("register_admin_viewset")
+def register_exams():
+    return ExamsGroup()

@@ -320,15 +320,13 @@ def question_review(request, question_id: int):
 @hooks.register("register_admin_urls")
 def register_question_urls():
     return [
-        path("certification/questions/import/", question_import, name="certification_question_import"),
+        path("questions/import/", question_import, name="certification_question_import"),
         path(
-            "certification/questions/import/template.<str:file_format>",
+            "questions/import/template.<str:file_format>",
             question_import_template,
             name="certification_question_import_template",
         ),
-        path(
-            "certification/questions/<int:question_id>/review/", question_review, name="certification_question_review"
-        ),
+        path("questions/<int:question_id>/review/", question_review, name="certification_question_review"),
     ]
 
 

@@ -65,7 +65,7 @@ def test_options_must_fit_the_kind(client, administrator):
     client.force_login(administrator)
     response = client.post("/admin/questions/new/", question_form("两个正确", correct=(True, True)))
     assert response.status_code == 200
-    assert "恰好一个" in response.content.decode()
+    assert "请恰好勾选一个正确选项" in response.content.decode()
     assert not Question.objects.exists()
 
 

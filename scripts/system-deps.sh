@@ -7,6 +7,7 @@ packages=(
   libharfbuzz-subset0                 # fast font subsetting: ~0.1 s instead of ~10 s per Chinese page
   fonts-noto-cjk fontconfig           # the CJK font certificates are set in
   gettext                             # compiles the translations
+  chromium                            # the browser test of the exam page (Playwright drives it, nothing downloaded)
   ${EXTRA_PACKAGES:-}
 )
 

@@ -326,6 +326,9 @@ class ExamAttempt(models.Model):
     score = models.DecimalField(_("score (%)"), max_digits=5, decimal_places=1, null=True, blank=True)
     passed = models.BooleanField(_("passed"), null=True)
 
+    # Thousands are written in the minute an exam starts; Wagtail's usage index of them would cost five queries each.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         ordering = ["-started_at"]
         constraints = [
@@ -362,6 +365,8 @@ class AttemptAnswer(models.Model):
     revision = models.BigIntegerField(default=0)
     is_correct = models.BooleanField(null=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+
+    wagtail_reference_index_ignore = True
 
     class Meta:
         ordering = ["attempt", "position"]

@@ -71,9 +71,10 @@ def exam_start(request, exam_id: int):
             messages.error(request, " ".join(error.messages))
             return redirect("certification:exam_start", exam_id=exam.pk)
         return redirect("certification:attempt", attempt_id=attempt.pk)
+    open_attempt = ExamAttempt.objects.filter(exam=exam, caregiver=caregiver, submitted_at__isnull=True).first()
+    if open_attempt is not None:
+        services.attempt_close_if_overdue(attempt=open_attempt)
     standing = selectors.exam_standing(caregiver=caregiver, exam=exam)
-    if standing.open_attempt is not None:
-        standing.open_attempt = services.attempt_close_if_overdue(attempt=standing.open_attempt)
     attempts = [
         (attempt, selectors.attempt_review(attempt=attempt))
         for attempt in selectors.attempts_for(caregiver=caregiver, exam=exam).select_related("exam")
@@ -156,6 +157,8 @@ def attempt_answer(request, attempt_id: int):
         question_id = int(payload["question"])
         choice_ids = [int(value) for value in payload.get("choices", [])]
         revision = int(payload["revision"]) if payload.get("revision") is not None else None
+        if revision is not None and not 0 < revision < 2**62:
+            raise ValueError(revision)
     except (ValueError, TypeError, KeyError, AttributeError):
         message = _("The answer could not be read; please reload the page.")
         return JsonResponse({"ok": False, "error": message}, status=400)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.forms.choosers import BaseFilterForm
 from wagtail.admin.panels import ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
@@ -38,12 +39,26 @@ def register_exam_log_actions(actions):
 # --- Caregiver chooser: every admin form that names a caregiver searches instead of listing 10^5 names ------
 
 
-class CaregiverFilterForm(forms.Form):
-    q = forms.CharField(label=gettext_lazy("Name, institution or identity card number"), required=False)
+class AdministratorsOnly:
+    """Choosers that list people or exam material are for administrators, not for everyone with admin access."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_administrator:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class CaregiverFilterForm(BaseFilterForm):
+    q = forms.CharField(
+        label=gettext_lazy("Name, institution or identity card number"),
+        required=False,
+        widget=forms.TextInput(attrs={"data-chooser-modal-search-filter": True}),
+    )
 
     def filter(self, objects):
         query = self.cleaned_data.get("q", "").strip()
         if query:
+            self.is_searching, self.search_query = True, query
             objects = objects.filter(
                 Q(user__name__icontains=query) | Q(institution__name__icontains=query) | Q(national_id=query.upper())
             )
@@ -62,7 +77,7 @@ class CaregiverChooserViewSet(ChooserViewSet):
     def choose_view_class(self):
         base = super().choose_view_class
 
-        class ChooseView(base):
+        class ChooseView(AdministratorsOnly, base):
             filter_form_class = CaregiverFilterForm
 
             def get_object_list(self):
@@ -74,7 +89,7 @@ class CaregiverChooserViewSet(ChooserViewSet):
     def choose_results_view_class(self):
         base = super().choose_results_view_class
 
-        class ChooseResultsView(base):
+        class ChooseResultsView(AdministratorsOnly, base):
             filter_form_class = CaregiverFilterForm
 
             def get_object_list(self):
@@ -89,6 +104,63 @@ caregiver_chooser_viewset = CaregiverChooserViewSet("caregiver_chooser")
 @hooks.register("register_admin_viewset")
 def register_caregiver_chooser():
     return caregiver_chooser_viewset
+
+
+class QuestionFilterForm(BaseFilterForm):
+    q = forms.CharField(
+        label=gettext_lazy("Search"),
+        required=False,
+        widget=forms.TextInput(attrs={"data-chooser-modal-search-filter": True}),
+    )
+
+    def filter(self, objects):
+        query = self.cleaned_data.get("q", "").strip()
+        if query:
+            self.is_searching, self.search_query = True, query
+            objects = objects.filter(text__icontains=query)
+        return objects
+
+
+class QuestionChooserViewSet(ChooserViewSet):
+    """Exams pick fixed questions from the active bank by searching it, not from a list of thousands."""
+
+    model = Question
+    icon = "help"
+    choose_one_text = gettext_lazy("Choose a question")
+    choose_another_text = gettext_lazy("Choose another question")
+    per_page = 20
+
+    @property
+    def choose_view_class(self):
+        base = super().choose_view_class
+
+        class ChooseView(AdministratorsOnly, base):
+            filter_form_class = QuestionFilterForm
+
+            def get_object_list(self):
+                return Question.objects.filter(status=Question.Status.ACTIVE).order_by("-id")
+
+        return ChooseView
+
+    @property
+    def choose_results_view_class(self):
+        base = super().choose_results_view_class
+
+        class ChooseResultsView(AdministratorsOnly, base):
+            filter_form_class = QuestionFilterForm
+
+            def get_object_list(self):
+                return Question.objects.filter(status=Question.Status.ACTIVE).order_by("-id")
+
+        return ChooseResultsView
+
+
+question_chooser_viewset = QuestionChooserViewSet("question_chooser")
+
+
+@hooks.register("register_admin_viewset")
+def register_question_chooser():
+    return question_chooser_viewset
 
 
 # --- Question bank -------------------------------------------------------------------------------------

@@ -162,3 +162,17 @@ def test_a_random_paper_shows_options_in_the_stored_order(client, caregiver):
     # A reload shows the same paper.
     assert _without_csrf(client.get(attempt_url).content.decode()) == _without_csrf(html)
     services.attempt_submit(attempt=attempt)
+
+
+def test_an_absurd_revision_is_refused(client, started):
+    question_id, choices = next(iter(attempt_correct_answers(started).items()))
+    for revision in (-1, 2**63):
+        assert post_answer(client, started, question_id, choices, revision=revision).status_code == 400
+    assert not AttemptAnswer.objects.filter(attempt=started, answered_at__isnull=False).exists()
+
+
+def test_the_start_page_closes_an_overdue_attempt_instead_of_offering_to_resume_it(client, started):
+    ExamAttempt.objects.filter(pk=started.pk).update(deadline=timezone.now() - datetime.timedelta(minutes=5))
+    page = client.get(f"/exams/{started.exam_id}/").content.decode()
+    assert "继续考试" not in page
+    assert ExamAttempt.objects.get(pk=started.pk).submitted_at is not None

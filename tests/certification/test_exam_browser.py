@@ -10,7 +10,7 @@ from certification.models import AttemptAnswer, ExamAttempt
 from tests.factories.accounts import CaregiverFactory
 from tests.factories.certification import exam_with_questions
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 360, "height": 740}

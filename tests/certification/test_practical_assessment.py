@@ -183,3 +183,16 @@ def test_assignment_in_the_admin_checks_the_conflict(client, template, administr
     response = client.post("/admin/practical_assessments/new/", form | {"assessor": assessor.pk})
     assert response.status_code == 302
     assert PracticalAssessment.objects.get().assigned_by == administrator
+
+
+def test_the_demo_data_has_checklists_and_a_candidate_waiting_for_assessor1():
+    import io
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", caregivers=3, stdout=io.StringIO())
+    call_command("seed_demo", caregivers=3, stdout=io.StringIO())
+    waiting = PracticalAssessment.objects.get()
+    assert (waiting.assessor.username, waiting.caregiver.user.username) == ("assessor1", "caregiver01")
+    assert waiting.template.steps.filter(is_critical=True).exists()
+    assert services.assessor_conflict(assessor=waiting.assessor, caregiver=waiting.caregiver) is None

@@ -169,3 +169,15 @@ def test_admin_listings_cost_a_fixed_number_of_queries(client, administrator):
     grow()
     grow()
     assert {url: listing_queries(client, url) for url in urls} == before
+
+
+def test_choosers_of_caregivers_and_questions_are_for_administrators(client, trainer, administrator):
+    caregiver = CaregiverFactory(user__name="隐私护理员")
+    bank_question(text="保密的题目")
+    client.force_login(trainer)
+    assert denied(client.get("/admin/caregiver_chooser/"))
+    assert denied(client.get("/admin/question_chooser/"))
+    client.force_login(administrator)
+    assert caregiver.name in client.get("/admin/caregiver_chooser/", {"q": "隐私"}).json()["html"]
+    assert caregiver.name not in client.get("/admin/caregiver_chooser/", {"q": "无此人"}).json()["html"]
+    assert "保密的题目" in client.get("/admin/question_chooser/").json()["html"]

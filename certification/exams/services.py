@@ -34,23 +34,34 @@ def question_status_for_author(*, user: User) -> str:
     raise PermissionDenied(_("Only administrators and training bodies may add questions."))
 
 
-def question_review(*, question: Question, reviewer: User, accept: bool) -> Question:
+# An administrator's decisions on a question: accept or reject a proposal, retire a question or bring it back.
+QUESTION_TRANSITIONS = {
+    Question.Status.PROPOSED: {Question.Status.ACTIVE, Question.Status.REJECTED},
+    Question.Status.ACTIVE: {Question.Status.RETIRED},
+    Question.Status.RETIRED: {Question.Status.ACTIVE},
+    Question.Status.REJECTED: set(),
+}
+QUESTION_STATUS_ACTIONS = {
+    Question.Status.ACTIVE: "carestar.question.accept",
+    Question.Status.REJECTED: "carestar.question.reject",
+    Question.Status.RETIRED: "carestar.question.retire",
+}
+
+
+def question_status_change(*, question: Question, reviewer: User, status: str) -> Question:
+    """Retired and rejected questions are never drawn again; papers already drawn keep them."""
     if not reviewer.is_administrator:
-        raise PermissionDenied(_("Only administrators accept questions into the bank."))
+        raise PermissionDenied(_("Only administrators decide what is in the question bank."))
     with transaction.atomic():
         question = Question.objects.select_for_update().get(pk=question.pk)
-        if question.status != Question.Status.PROPOSED:
-            raise ValidationError(_("Only a proposed question can be accepted or rejected."))
-        question.status = Question.Status.ACTIVE if accept else Question.Status.REJECTED
+        if status not in QUESTION_TRANSITIONS[question.status]:
+            raise ValidationError(_("This question's status cannot change that way."))
+        before = question.status
+        question.status = status
         question.reviewed_by = reviewer
         question.reviewed_at = timezone.now()
         question.save(update_fields=["status", "reviewed_by", "reviewed_at"])
-        log(
-            question,
-            "carestar.question.accept" if accept else "carestar.question.reject",
-            user=reviewer,
-            data={"status": question.status},
-        )
+        log(question, QUESTION_STATUS_ACTIONS[status], user=reviewer, data={"before": before, "after": status})
     return question
 
 

@@ -33,6 +33,7 @@ from .permissions import QuestionPermissionPolicy, proposes_only
 def register_exam_log_actions(actions):
     actions.register_action("carestar.question.accept", _("Accept question"), _("Question accepted into the bank"))
     actions.register_action("carestar.question.reject", _("Reject question"), _("Question rejected"))
+    actions.register_action("carestar.question.retire", _("Retire question"), _("Question retired"))
     actions.register_action("carestar.question.import", _("Import questions"), _("Questions imported"))
 
 
@@ -222,10 +223,10 @@ class QuestionIndexView(generic.IndexView):
 
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)
-        if instance.status == Question.Status.PROPOSED and self.request.user.is_administrator:
+        if services.QUESTION_TRANSITIONS[instance.status] and self.request.user.is_administrator:
             buttons.append(
                 MenuItem(
-                    _("Accept or reject"),
+                    _("Accept or reject") if instance.status == Question.Status.PROPOSED else _("Change status"),
                     url=reverse("certification_question_review", args=[instance.pk]),
                     icon_name="tick",
                     priority=5,
@@ -380,13 +381,21 @@ def question_review(request, question_id: int):
     question = get_object_or_404(Question.objects.prefetch_related("choices"), pk=question_id)
     if request.method == "POST":
         try:
-            services.question_review(question=question, reviewer=request.user, accept="accept" in request.POST)
+            services.question_status_change(question=question, reviewer=request.user, status=request.POST.get("status"))
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, _("Question reviewed."))
         return redirect(question_viewset.get_url_name("index"))
-    return TemplateResponse(request, "certification/admin/question_review.html", {"question": question})
+    choices = dict(Question.Status.choices)
+    return TemplateResponse(
+        request,
+        "certification/admin/question_review.html",
+        {
+            "question": question,
+            "targets": [(status, choices[status]) for status in sorted(services.QUESTION_TRANSITIONS[question.status])],
+        },
+    )
 
 
 @hooks.register("register_admin_urls")

@@ -77,12 +77,12 @@ def test_a_training_body_proposes_and_an_administrator_accepts(client, trainer, 
     # A proposal is never drawn into an exam.
     assert proposal.pk not in Question.objects.filter(status=Question.Status.ACTIVE).values_list("pk", flat=True)
     # The training body may not accept its own proposal.
-    assert denied(client.post(f"/admin/questions/{proposal.pk}/review/", {"accept": "1"}))
+    assert denied(client.post(f"/admin/questions/{proposal.pk}/review/", {"status": "active"}))
     assert Question.objects.get(pk=proposal.pk).status == Question.Status.PROPOSED
     client.force_login(administrator)
     listing = client.get("/admin/questions/").content.decode()
     assert f"/admin/questions/{proposal.pk}/review/" in listing
-    client.post(f"/admin/questions/{proposal.pk}/review/", {"accept": "1"})
+    client.post(f"/admin/questions/{proposal.pk}/review/", {"status": "active"})
     proposal.refresh_from_db()
     assert (proposal.status, proposal.reviewed_by) == (Question.Status.ACTIVE, administrator)
     assert ModelLogEntry.objects.filter(action="carestar.question.accept", object_id=str(proposal.pk)).exists()
@@ -181,3 +181,22 @@ def test_choosers_of_caregivers_and_questions_are_for_administrators(client, tra
     assert caregiver.name in client.get("/admin/caregiver_chooser/", {"q": "隐私"}).json()["html"]
     assert caregiver.name not in client.get("/admin/caregiver_chooser/", {"q": "无此人"}).json()["html"]
     assert "保密的题目" in client.get("/admin/question_chooser/").json()["html"]
+
+
+def test_an_administrator_retires_a_question_and_it_is_drawn_no_more(client, administrator, caregiver):
+    from certification.models import ExamAttempt
+    from tests.factories.certification import exam_with_sections
+
+    exam = exam_with_sections(sections=[(2, {})], bank=2)
+    retired = Question.objects.first()
+    client.force_login(administrator)
+    assert "已入库" in client.get(f"/admin/questions/{retired.pk}/review/").content.decode()
+    client.post(f"/admin/questions/{retired.pk}/review/", {"status": "retired"})
+    assert Question.objects.get(pk=retired.pk).status == Question.Status.RETIRED
+    assert ModelLogEntry.objects.filter(action="carestar.question.retire", object_id=str(retired.pk)).exists()
+    # A rejected-only move is refused with a message, and nothing changes.
+    client.post(f"/admin/questions/{retired.pk}/review/", {"status": "rejected"})
+    assert Question.objects.get(pk=retired.pk).status == Question.Status.RETIRED
+    with pytest.raises(Exception, match="needs 2|需要 2"):
+        services.attempt_start(caregiver=caregiver, exam=exam)
+    assert not ExamAttempt.objects.exists()

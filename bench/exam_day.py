@@ -35,7 +35,7 @@ def add_arguments(parser) -> None:
         "--think", type=float, nargs=2, metavar=("MIN", "MAX"), default=(30.0, 90.0), help="seconds per answer"
     )
     group.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8401")))
-    group.add_argument("--server-workers", type=int, default=4)
+    group.add_argument("--server-workers", type=int, default=3)
     group.add_argument("--server-threads", type=int, default=4)
 
 
@@ -208,7 +208,7 @@ def run(*, repeat: int, options=None) -> list[Row]:
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
-                str(options.server_workers if options else 4),
+                str(options.server_workers if options else 3),
                 "--worker-class",
                 "gthread",
                 "--threads",

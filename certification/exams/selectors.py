@@ -20,12 +20,16 @@ from .models import AttemptAnswer, Choice, Exam, ExamAttempt, ExamOverride, Ques
 class ExamStanding:
     """Where a caregiver stands at an exam: what they may do now, and if not, why."""
 
-    attempts_used: int
+    attempts: list[ExamAttempt]
     attempts_allowed: int
     extra_minutes: int
     open_attempt: ExamAttempt | None
     next_start_at: datetime.datetime | None = None
     refusal: str | None = None
+
+    @property
+    def attempts_used(self) -> int:
+        return len(self.attempts)
 
     @property
     def attempts_left(self) -> int:
@@ -39,11 +43,11 @@ def _local(moment: datetime.datetime) -> str:
 def exam_standing(*, caregiver: CaregiverProfile, exam: Exam, now: datetime.datetime | None = None) -> ExamStanding:
     now = now or timezone.now()
     override = ExamOverride.objects.filter(exam=exam, caregiver=caregiver).first()
-    attempts = list(
-        ExamAttempt.objects.filter(exam=exam, caregiver=caregiver).only("id", "submitted_at", "deadline", "exam_id")
-    )
+    attempts = list(ExamAttempt.objects.filter(exam=exam, caregiver=caregiver).order_by("-started_at"))
+    for attempt in attempts:
+        attempt.exam = exam
     standing = ExamStanding(
-        attempts_used=len(attempts),
+        attempts=attempts,
         attempts_allowed=exam.max_attempts + (override.extra_attempts if override else 0),
         extra_minutes=override.extra_minutes if override else 0,
         open_attempt=next((a for a in attempts if a.submitted_at is None), None),
@@ -71,10 +75,6 @@ def exam_standing(*, caregiver: CaregiverProfile, exam: Exam, now: datetime.date
     elif standing.next_start_at and now < standing.next_start_at:
         standing.refusal = _("You may try again from %(time)s.") % {"time": _local(standing.next_start_at)}
     return standing
-
-
-def attempts_for(*, caregiver: CaregiverProfile, exam: Exam):
-    return ExamAttempt.objects.filter(caregiver=caregiver, exam=exam).order_by("-started_at")
 
 
 @dataclass

@@ -117,12 +117,12 @@ def attempt_start(*, caregiver: CaregiverProfile, exam: Exam, now: datetime.date
     """Start an attempt, or return the open one so that a reload or a second device resumes it."""
     now = now or timezone.now()
     with transaction.atomic():
-        open_attempt = ExamAttempt.objects.filter(exam=exam, caregiver=caregiver, submitted_at__isnull=True).first()
-        if open_attempt is not None:
-            if not attempt_is_overdue(open_attempt, now):
-                return open_attempt
-            attempt_submit(attempt=open_attempt, now=now)
         standing = selectors.exam_standing(caregiver=caregiver, exam=exam, now=now)
+        if standing.open_attempt is not None:
+            if not attempt_is_overdue(standing.open_attempt, now):
+                return standing.open_attempt
+            attempt_submit(attempt=standing.open_attempt, now=now)
+            standing = selectors.exam_standing(caregiver=caregiver, exam=exam, now=now)
         if standing.refusal:
             raise ValidationError(standing.refusal)
         deadline = now + datetime.timedelta(minutes=exam.time_limit_minutes + standing.extra_minutes)

@@ -71,14 +71,13 @@ def exam_start(request, exam_id: int):
             messages.error(request, " ".join(error.messages))
             return redirect("certification:exam_start", exam_id=exam.pk)
         return redirect("certification:attempt", attempt_id=attempt.pk)
-    open_attempt = ExamAttempt.objects.filter(exam=exam, caregiver=caregiver, submitted_at__isnull=True).first()
-    if open_attempt is not None:
-        services.attempt_close_if_overdue(attempt=open_attempt)
     standing = selectors.exam_standing(caregiver=caregiver, exam=exam)
-    attempts = [
-        (attempt, selectors.attempt_review(attempt=attempt))
-        for attempt in selectors.attempts_for(caregiver=caregiver, exam=exam).select_related("exam")
-    ]
+    if (
+        standing.open_attempt is not None
+        and not services.attempt_close_if_overdue(attempt=standing.open_attempt).is_open
+    ):
+        standing = selectors.exam_standing(caregiver=caregiver, exam=exam)
+    attempts = [(attempt, selectors.attempt_review(attempt=attempt)) for attempt in standing.attempts]
     return render(
         request,
         "certification/exam_start.html",

@@ -4,6 +4,7 @@ resume, submit, see the result."""
 import re
 
 import pytest
+from django.db import connections
 from playwright.sync_api import expect, sync_playwright
 
 from certification.models import AttemptAnswer, ExamAttempt
@@ -29,6 +30,9 @@ def page(monkeypatch):
         yield context.new_page()
         context.close()
         browser.close()
+        # Inside Playwright's loop the test's queries ran on a connection of their own: close it here, or the
+        # test database cannot be dropped at the end of the run.
+        connections.close_all()
 
 
 def option(page, question_id: int, choice_id: int):

@@ -171,3 +171,22 @@ def test_the_start_page_explains_why_an_exam_cannot_be_started(client, caregiver
     page = client.get(f"/exams/{exam.pk}/").content.decode()
     assert "1 / 1" in page or "1 次，共 1 次" in page or "Attempts used: 1 of 1" in page
     assert "<button>" not in page.split("</header>")[1].split("<footer")[0]
+
+
+def test_the_start_page_costs_a_fixed_number_of_queries(client, caregiver):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    exam = exam_with_questions(max_attempts=10)
+    client.force_login(caregiver.user)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/exams/{exam.pk}/").status_code == 200
+        return len(captured)
+
+    services.attempt_submit(attempt=services.attempt_start(caregiver=caregiver, exam=exam))
+    before = queries()
+    for _ in range(4):
+        services.attempt_submit(attempt=services.attempt_start(caregiver=caregiver, exam=exam))
+    assert queries() == before

@@ -190,3 +190,63 @@ def test_the_start_page_costs_a_fixed_number_of_queries(client, caregiver):
     for _ in range(4):
         services.attempt_submit(attempt=services.attempt_start(caregiver=caregiver, exam=exam))
     assert queries() == before
+
+
+def test_administrators_define_exams_and_overrides_in_the_admin(client, caregiver):
+    from wagtail.test.utils.form_data import inline_formset, nested_form_data
+
+    from accounts import services as account_services
+    from accounts.models import Role
+
+    administrator = account_services.user_create(
+        username="bureau", password="pw", name="医保局", role=Role.ADMINISTRATOR
+    )
+    for number in range(3):
+        bank_question(text=f"题 {number}", difficulty=1)
+    client.force_login(administrator)
+    assert client.get("/admin/exams/new/").status_code == 200
+    form = {
+        "title": "后台设置的考试",
+        "time_limit_minutes": "30",
+        "pass_mark": "60",
+        "max_attempts": "2",
+        "retake_wait_hours": "0",
+        "is_open": "on",
+        "shuffle_options": "on",
+        "review": Exam.Review.AFTER_SUBMIT,
+        "exam_questions": inline_formset([]),
+    }
+    too_many = nested_form_data(
+        form
+        | {
+            "sections": inline_formset(
+                [{"title": "易题", "question_count": "5", "points_per_question": "1", "difficulty": "1"}]
+            )
+        }
+    )
+    assert client.post("/admin/exams/new/", too_many).status_code == 200
+    assert not Exam.objects.filter(title="后台设置的考试").exists()
+    enough = nested_form_data(
+        form
+        | {
+            "sections": inline_formset(
+                [{"title": "易题", "question_count": "3", "points_per_question": "2", "difficulty": "1"}]
+            )
+        }
+    )
+    assert client.post("/admin/exams/new/", enough).status_code == 302
+    exam = Exam.objects.get(title="后台设置的考试")
+    response = client.post(
+        "/admin/exam_overrides/new/",
+        {
+            "exam": exam.pk,
+            "caregiver": caregiver.pk,
+            "extra_minutes": "15",
+            "extra_attempts": "1",
+            "reason": "视力障碍",
+        },
+    )
+    assert response.status_code == 302
+    attempt = services.attempt_start(caregiver=caregiver, exam=exam)
+    assert attempt.answers.count() == 3 and set(attempt.answers.values_list("points", flat=True)) == {2}
+    assert attempt.deadline - attempt.started_at == datetime.timedelta(minutes=45)

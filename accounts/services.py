@@ -19,7 +19,19 @@ MANAGERS_GROUP = "定点机构管理员"
 ADMINISTRATOR_MODELS = {
     "accounts": ["county", "institution", "trainingbody", "caregiverprofile", "assessorprofile", "user"],
     "content": ["standard", "clause", "serviceitem"],
-    "certification": ["question", "exam", "starruleset", "evaluation", "certificate"],
+    "certification": [
+        "question",
+        "exam",
+        "examoverride",
+        "examattempt",
+        "practicaltemplate",
+        "practicalassessment",
+        "starruleset",
+        "evaluation",
+        "certificate",
+        "certificatetemplate",
+        "certificatebatch",
+    ],
     "wagtailimages": ["image"],
     "wagtaildocs": ["document"],
 }

@@ -1,16 +1,20 @@
 """`make bench`: run the benchmarks, print a table, write JSON under bench/results/."""
 
 import argparse
+import inspect
 import os
 import sys
 
-BENCHMARKS = ["certificates", "certificate_batch"]
+BENCHMARKS = ["certificates", "certificate_batch", "exam_day"]
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--only", choices=BENCHMARKS, action="append", help="run only these benchmarks")
     parser.add_argument("--repeat", type=int, default=30, help="timed runs per case")
+    from .exam_day import add_arguments
+
+    add_arguments(parser)
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
@@ -25,10 +29,13 @@ def main(argv: list[str]) -> int:
     rows = []
     for name in args.only or BENCHMARKS:
         module = import_module(f"bench.{name}")
-        rows.extend(module.run(repeat=args.repeat))
+        if "options" in inspect.signature(module.run).parameters:
+            rows.extend(module.run(repeat=args.repeat, options=args))
+        else:
+            rows.extend(module.run(repeat=args.repeat))
     print(f"machine: {machine()}")
     print_table(rows)
-    path = write_results(rows, {"repeat": args.repeat})
+    path = write_results(rows, {"repeat": args.repeat, "options": {k: v for k, v in vars(args).items() if k != "only"}})
     print(f"results written to {path.relative_to(path.parents[2])}")
     return 0
 

@@ -1,7 +1,8 @@
 """A batch of 1,200 certificates (Jincheng's caregiver count) issued by 2 worker processes.
 
 Runs on its own throw-away database and broker (SQLite and the filesystem transport under var/bench/, unless
-BENCH_DATABASE_URL and BENCH_BROKER_URL name others), in a child process so that nothing touches the dev data.
+BENCH_BATCH_DATABASE_URL and BENCH_BATCH_BROKER_URL name others), in a child process so that nothing touches the
+dev data.
 """
 
 import json
@@ -23,8 +24,8 @@ def run(*, repeat: int) -> list[Row]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.dev",
         "VAR_DIR": str(var_dir),
-        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{var_dir / 'batch.sqlite3'}"),
-        "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", "filesystem://"),
+        "DATABASE_URL": os.environ.get("BENCH_BATCH_DATABASE_URL", f"sqlite:///{var_dir / 'batch.sqlite3'}"),
+        "CELERY_BROKER_URL": os.environ.get("BENCH_BATCH_BROKER_URL", "filesystem://"),
     }
     result = subprocess.run(
         [sys.executable, "-m", "bench.certificate_batch_run", str(size)],

@@ -37,12 +37,13 @@ def main(size: int) -> None:
 
     django.setup()
     from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
-    if "sqlite" not in os.environ["DATABASE_URL"]:
-        call_command("flush", verbosity=0, interactive=False)
-
     from django.db import connection
+
+    if connection.vendor == "postgresql":
+        # A clean slate on every run, migrations' data included (the root page, the root collection).
+        with connection.cursor() as cursor:
+            cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    call_command("migrate", verbosity=0, interactive=False)
     from django.utils import timezone
 
     from accounts import services as account_services

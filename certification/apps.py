@@ -16,3 +16,7 @@ class CertificationConfig(AppConfig):
 
         for model in (Evaluation, Certificate):
             register_permission_policy(model, ReadOnlyPermissionPolicy(model), exact_class=True)
+
+        from .exams.permissions import register_policies
+
+        register_policies()

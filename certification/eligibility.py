@@ -12,6 +12,7 @@ from accounts.models import CaregiverProfile
 from training.selectors import caregiver_hours_total
 
 from .models import ExamAttempt, StarRuleSet
+from .practicals.selectors import practical_latest
 
 PRACTITIONER_RANK = {0: 0, 5: 1, 4: 2, 3: 3}
 
@@ -22,6 +23,8 @@ class CaregiverFacts:
     theory_score: Decimal
     years_of_service: int
     practitioner_level: int
+    # The latest practical assessment's score (0 when a critical step failed); None before the first one.
+    practical_score: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -64,11 +67,13 @@ def completed_years(since: datetime.date, today: datetime.date) -> int:
 def caregiver_facts(*, caregiver: CaregiverProfile, today: datetime.date | None = None) -> CaregiverFacts:
     today = today or timezone.localdate()
     best_score = ExamAttempt.objects.filter(caregiver=caregiver, passed=True).aggregate(best=Max("score"))["best"]
+    practical = practical_latest(caregiver=caregiver)
     return CaregiverFacts(
         training_hours=caregiver_hours_total(caregiver=caregiver),
         theory_score=best_score or Decimal("0"),
         years_of_service=completed_years(caregiver.employed_since, today),
         practitioner_level=caregiver.practitioner_level,
+        practical_score=practical.eligible_score if practical else None,
     )
 
 
@@ -76,7 +81,12 @@ def _practitioner_label(level: int) -> str:
     return _("none") if level == 0 else _("level %(level)s") % {"level": level}
 
 
-def star_level_compute(*, facts: CaregiverFacts, rule_set: StarRuleSet, practical_score: int) -> Eligibility:
+def star_level_compute(
+    *, facts: CaregiverFacts, rule_set: StarRuleSet, practical_score: int | Decimal | None = None
+) -> Eligibility:
+    """`practical_score` is the assessor's figure when given; otherwise the latest practical assessment's."""
+    if practical_score is None:
+        practical_score = facts.practical_score if facts.practical_score is not None else 0
     levels = []
     for rule in rule_set.levels.all():
         criteria = [

@@ -12,155 +12,29 @@ from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, InlinePanel
-from wagtail.models import Orderable, PreviewableMixin, RevisionMixin
+from wagtail.models import PreviewableMixin, RevisionMixin
+
+# Exams and practical assessments live in their own modules; these names stay importable from here.
+from .exams.models import (  # noqa: F401
+    AttemptAnswer,
+    Choice,
+    Difficulty,
+    Exam,
+    ExamAttempt,
+    ExamOverride,
+    ExamQuestion,
+    ExamSection,
+    Question,
+)
+from .practicals.models import (  # noqa: F401
+    PracticalAssessment,
+    PracticalStep,
+    PracticalStepScore,
+    PracticalTemplate,
+)
 
 PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
 STAR_LEVEL = [MinValueValidator(1), MaxValueValidator(5)]
-
-
-# --- Question bank and exams -------------------------------------------------------------------------
-
-
-class Question(ClusterableModel):
-    class Kind(models.TextChoices):
-        SINGLE = "single", _("Single choice")
-        MULTIPLE = "multiple", _("Multiple choice")
-        TRUE_FALSE = "true_false", _("True or false")
-
-    text = models.TextField(_("question"))
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.SINGLE)
-    explanation = models.TextField(_("explanation"), blank=True, help_text=_("Shown with the result."))
-    clause = models.ForeignKey(
-        "content.Clause",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="questions",
-        verbose_name=_("clause"),
-    )
-    service_item = models.ForeignKey(
-        "content.ServiceItem",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="questions",
-        verbose_name=_("service item"),
-    )
-
-    panels = [
-        FieldPanel("text"),
-        FieldPanel("kind"),
-        InlinePanel("choices", label=_("options"), min_num=2),
-        FieldPanel("explanation"),
-        FieldPanel("clause"),
-        FieldPanel("service_item"),
-    ]
-
-    class Meta:
-        verbose_name = _("question")
-        verbose_name_plural = _("question bank")
-
-    def __str__(self):
-        return self.text[:60]
-
-
-class Choice(Orderable):
-    question = ParentalKey(Question, on_delete=models.CASCADE, related_name="choices")
-    text = models.CharField(_("option"), max_length=300)
-    is_correct = models.BooleanField(_("correct"), default=False)
-
-    panels = [FieldPanel("text"), FieldPanel("is_correct")]
-
-    def __str__(self):
-        return self.text
-
-
-class Exam(ClusterableModel):
-    title = models.CharField(_("title"), max_length=120)
-    course = models.ForeignKey(
-        "training.CoursePage",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="exams",
-        verbose_name=_("course"),
-        help_text=_("Candidates must have completed this course before they sit the exam."),
-    )
-    time_limit_minutes = models.PositiveSmallIntegerField(_("time limit (minutes)"), default=30)
-    pass_mark = models.PositiveSmallIntegerField(_("pass mark (%)"), default=60, validators=PERCENT)
-    max_attempts = models.PositiveSmallIntegerField(_("maximum attempts"), default=3)
-    is_open = models.BooleanField(_("open"), default=True)
-
-    panels = [
-        FieldPanel("title"),
-        FieldPanel("course"),
-        FieldPanel("time_limit_minutes"),
-        FieldPanel("pass_mark"),
-        FieldPanel("max_attempts"),
-        FieldPanel("is_open"),
-        InlinePanel("exam_questions", label=_("questions")),
-    ]
-
-    class Meta:
-        verbose_name = _("theory exam")
-        verbose_name_plural = _("theory exams")
-
-    def __str__(self):
-        return self.title
-
-
-class ExamQuestion(Orderable):
-    exam = ParentalKey(Exam, on_delete=models.CASCADE, related_name="exam_questions")
-    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+", verbose_name=_("question"))
-    points = models.PositiveSmallIntegerField(_("points"), default=1)
-
-    panels = [FieldPanel("question"), FieldPanel("points")]
-
-    class Meta(Orderable.Meta):
-        constraints = [models.UniqueConstraint(fields=["exam", "question"], name="exam_question_unique")]
-
-
-class ExamAttempt(models.Model):
-    exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="attempts", verbose_name=_("exam"))
-    caregiver = models.ForeignKey(
-        "accounts.CaregiverProfile", on_delete=models.CASCADE, related_name="exam_attempts", verbose_name=_("caregiver")
-    )
-    started_at = models.DateTimeField(_("started at"))
-    deadline = models.DateTimeField(_("deadline"))
-    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
-    score = models.DecimalField(_("score (%)"), max_digits=5, decimal_places=1, null=True, blank=True)
-    passed = models.BooleanField(_("passed"), null=True)
-
-    class Meta:
-        ordering = ["-started_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["exam", "caregiver"], condition=Q(submitted_at__isnull=True), name="one_open_attempt_per_exam"
-            )
-        ]
-        verbose_name = _("exam attempt")
-        verbose_name_plural = _("exam attempts")
-
-    def __str__(self):
-        return f"{self.caregiver} · {self.exam}"
-
-    @property
-    def is_open(self) -> bool:
-        return self.submitted_at is None
-
-
-class AttemptAnswer(models.Model):
-    attempt = models.ForeignKey(ExamAttempt, on_delete=models.CASCADE, related_name="answers")
-    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
-    choice_ids = models.JSONField(default=list)
-    is_correct = models.BooleanField(null=True)
-    answered_at = models.DateTimeField()
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["attempt", "question"], name="attempt_answer_unique")]
-
-    def __str__(self):
-        return f"{self.attempt_id}/{self.question_id}: {self.choice_ids}"
 
 
 # --- Star-level rule sets and evaluations ------------------------------------------------------------

@@ -1,49 +1,11 @@
-from dataclasses import dataclass
+"""Reads for evaluations and certificates; exam and practical reads live in their own modules."""
 
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from accounts.models import CaregiverProfile, User
 
-from .models import AttemptAnswer, Certificate, Choice, Exam, ExamAttempt, Question
-
-
-@dataclass
-class PaperItem:
-    number: int
-    question: Question
-    choices: list[Choice]
-    selected: set[int]
-    points: int
-    is_correct: bool | None = None
-    correct: set[int] | None = None
-
-
-def attempts_for(*, caregiver: CaregiverProfile, exam: Exam):
-    return ExamAttempt.objects.filter(caregiver=caregiver, exam=exam).order_by("-started_at")
-
-
-def attempt_paper(*, attempt: ExamAttempt, with_key: bool = False) -> list[PaperItem]:
-    """The questions with the caregiver's saved answers; the key only when asked, i.e. after grading."""
-    answers = {answer.question_id: answer for answer in AttemptAnswer.objects.filter(attempt=attempt)}
-    items = []
-    exam_questions = attempt.exam.exam_questions.select_related("question").prefetch_related("question__choices")
-    for number, exam_question in enumerate(exam_questions, start=1):
-        question = exam_question.question
-        answer = answers.get(question.id)
-        choices = list(question.choices.all())
-        item = PaperItem(
-            number=number,
-            question=question,
-            choices=choices,
-            selected=set(answer.choice_ids) if answer else set(),
-            points=exam_question.points,
-        )
-        if with_key and not attempt.is_open:
-            item.correct = {choice.id for choice in choices if choice.is_correct}
-            item.is_correct = bool(answer and answer.is_correct)
-        items.append(item)
-    return items
+from .models import Certificate
 
 
 def candidates_for_assessor(*, assessor: User, query: str = ""):

@@ -1,13 +1,14 @@
 from django.urls import path
 
 from . import views
+from .exams import urls as exam_urls
+from .practicals import urls as practical_urls
 
 app_name = "certification"
 
 urlpatterns = [
-    path("exams/<int:exam_id>/", views.exam_start, name="exam_start"),
-    path("exams/attempts/<int:attempt_id>/", views.attempt, name="attempt"),
-    path("exams/attempts/<int:attempt_id>/result/", views.attempt_result, name="attempt_result"),
+    *exam_urls.urlpatterns,
+    *practical_urls.urlpatterns,
     path("assess/", views.assessor_home, name="assessor_home"),
     path("assess/caregivers/<int:caregiver_id>/evaluate/", views.evaluation_new, name="evaluation_new"),
     path("me/certificates/<int:certificate_id>/pdf/", views.certificate_download, name="certificate_download"),

@@ -17,7 +17,8 @@ from training.selectors import caregiver_for
 
 from . import openbadges, selectors, services
 from .eligibility import caregiver_facts, rule_set_current, star_level_compute
-from .models import Certificate, Exam, ExamAttempt
+from .models import Certificate
+from .practicals.selectors import practical_latest
 from .ratelimit import rate_limited
 
 
@@ -31,82 +32,6 @@ def caregiver_required(request) -> CaregiverProfile:
 def assessor_required(request) -> None:
     if not request.user.has_role(Role.ASSESSOR):
         raise PermissionDenied(_("This page is for assessors."))
-
-
-# --- Exams ---------------------------------------------------------------------------------------------
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def exam_start(request, exam_id: int):
-    caregiver = caregiver_required(request)
-    exam = get_object_or_404(Exam, pk=exam_id)
-    if request.method == "POST":
-        try:
-            attempt = services.attempt_start(caregiver=caregiver, exam=exam)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-            return redirect("certification:exam_start", exam_id=exam.pk)
-        return redirect("certification:attempt", attempt_id=attempt.pk)
-    return render(
-        request,
-        "certification/exam_start.html",
-        {"exam": exam, "attempts": selectors.attempts_for(caregiver=caregiver, exam=exam)},
-    )
-
-
-def _own_attempt(request, attempt_id: int) -> ExamAttempt:
-    caregiver = caregiver_required(request)
-    # Someone else's attempt is reported as missing, not as forbidden: ids reveal nothing.
-    return get_object_or_404(ExamAttempt.objects.select_related("exam"), pk=attempt_id, caregiver=caregiver)
-
-
-def _answers_from_post(request, question_ids) -> dict[int, list[int]]:
-    answers = {}
-    for question_id in question_ids:
-        raw = request.POST.getlist(f"q{question_id}")
-        if raw:
-            try:
-                answers[question_id] = [int(value) for value in raw]
-            except ValueError:
-                raise ValidationError(_("The answer form was damaged; please reload the page."))
-    return answers
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def attempt(request, attempt_id: int):
-    attempt = _own_attempt(request, attempt_id)
-    if not attempt.is_open:
-        return redirect("certification:attempt_result", attempt_id=attempt.pk)
-    paper = selectors.attempt_paper(attempt=attempt)
-    if request.method == "POST":
-        try:
-            services.attempt_answers_save(
-                attempt=attempt, answers=_answers_from_post(request, [item.question.id for item in paper])
-            )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-            if attempt.is_open and "submit" not in request.POST:
-                return redirect("certification:attempt", attempt_id=attempt.pk)
-        if "submit" in request.POST:
-            services.attempt_submit(attempt=attempt)
-            return redirect("certification:attempt_result", attempt_id=attempt.pk)
-        messages.success(request, _("Your answers are saved."))
-        return redirect("certification:attempt", attempt_id=attempt.pk)
-    return render(request, "certification/attempt.html", {"attempt": attempt, "paper": paper})
-
-
-@login_required
-def attempt_result(request, attempt_id: int):
-    attempt = _own_attempt(request, attempt_id)
-    if attempt.is_open:
-        return redirect("certification:attempt", attempt_id=attempt.pk)
-    return render(
-        request,
-        "certification/attempt_result.html",
-        {"attempt": attempt, "paper": selectors.attempt_paper(attempt=attempt, with_key=True)},
-    )
 
 
 # --- Assessors -----------------------------------------------------------------------------------------
@@ -142,12 +67,14 @@ def evaluation_new(request, caregiver_id: int):
     rule_set = rule_set_current()
     if rule_set is None:
         raise Http404(_("No star-level rule set is in force."))
-    form = EvaluationForm(request.POST or None, initial={"practical_score": request.GET.get("practical_score")})
-    practical_score = 0
+    # The latest practical assessment fills the score in; the assessor may still type another to check it.
+    practical = practical_latest(caregiver=caregiver)
+    typed = request.GET.get("practical_score", "")
+    practical_score = min(int(typed), 100) if typed.isdigit() else int(practical.eligible_score) if practical else 0
+    initial = {"practical_score": practical_score} if practical or typed else {}
+    form = EvaluationForm(request.POST or None, initial=initial)
     if form.is_bound and form.is_valid():
         practical_score = form.cleaned_data["practical_score"]
-    elif request.GET.get("practical_score", "").isdigit():
-        practical_score = min(int(request.GET["practical_score"]), 100)
     eligibility = star_level_compute(
         facts=caregiver_facts(caregiver=caregiver), rule_set=rule_set, practical_score=practical_score
     )
@@ -179,6 +106,7 @@ def evaluation_new(request, caregiver_id: int):
             "rule_set": rule_set,
             "eligibility": eligibility,
             "practical_score": practical_score,
+            "practical": practical,
             "form": form,
         },
     )

@@ -8,7 +8,9 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from .admin_views import CertificateActionViewSet, CertificateBatchViewSet
-from .models import Certificate, CertificateTemplate, Evaluation, Exam, Question, StarRuleSet
+from .exams.wagtail_hooks import exam_attempt_viewset, exam_override_viewset, exam_viewset, question_viewset
+from .models import Certificate, CertificateTemplate, Evaluation, StarRuleSet
+from .practicals.wagtail_hooks import practical_assessment_viewset, practical_template_viewset
 
 
 @hooks.register("register_log_actions")
@@ -40,22 +42,6 @@ class CertificateActionsColumn(Column):
                 )
             )
         return format_html(" · ".join(["{}"] * len(links)), *links)
-
-
-class QuestionViewSet(ModelViewSet):
-    model = Question
-    icon = "help"
-    menu_label = _("Question bank")
-    list_display = ["text", "kind", "clause", "service_item"]
-    list_filter = ["kind"]
-    search_fields = ["text"]
-
-
-class ExamViewSet(ModelViewSet):
-    model = Exam
-    icon = "form"
-    menu_label = _("Theory exams")
-    list_display = ["title", "course", "time_limit_minutes", "pass_mark", "is_open"]
 
 
 class RuleSetViewSet(ModelViewSet):
@@ -127,14 +113,7 @@ class CertificateViewSet(ModelViewSet):
 class CertificationGroup(ModelViewSetGroup):
     menu_label = _("Certification")
     menu_icon = "success"
-    items = [
-        QuestionViewSet,
-        ExamViewSet,
-        RuleSetViewSet,
-        EvaluationViewSet,
-        CertificateViewSet,
-        CertificateBatchViewSet,
-    ]
+    items = [RuleSetViewSet, EvaluationViewSet, CertificateViewSet, CertificateBatchViewSet]
 
 
 @hooks.register("register_admin_viewset")
@@ -155,3 +134,21 @@ class CertificateTemplateViewSet(SnippetViewSet):
 
 
 register_snippet(CertificateTemplateViewSet)
+
+
+class ExamsGroup(ModelViewSetGroup):
+    menu_label = _("Exams and assessments")
+    menu_icon = "form"
+    items = [
+        question_viewset,
+        exam_viewset,
+        exam_override_viewset,
+        exam_attempt_viewset,
+        practical_template_viewset,
+        practical_assessment_viewset,
+    ]
+
+
+@hooks.register("register_admin_viewset")
+def register_exams():
+    return ExamsGroup()

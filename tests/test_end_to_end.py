@@ -18,6 +18,8 @@ from tests.factories.certification import correct_answers, exam_with_questions, 
 from tests.factories.training import course_with_lessons, training_body_with_index
 from training.models import TrainingHoursEntry
 
+# serialized_rollback: another transactional test may have flushed the rows the migrations create (root page,
+# root collection) before this one runs.
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 

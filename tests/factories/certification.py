@@ -1,7 +1,17 @@
 import datetime
 from decimal import Decimal
 
-from certification.models import Choice, Exam, ExamQuestion, Question, StarLevelRule, StarRuleSet
+from certification.models import (
+    Choice,
+    Exam,
+    ExamQuestion,
+    ExamSection,
+    PracticalStep,
+    PracticalTemplate,
+    Question,
+    StarLevelRule,
+    StarRuleSet,
+)
 
 RULES = [(1, "10", 60, 60, 0, 0), (2, "30", 70, 70, 1, 0), (3, "60", 80, 80, 3, 5)]
 
@@ -67,3 +77,51 @@ def stored_pdfs() -> set[str]:
     from certification.models import certificate_storage
 
     return {str(path) for path in Path(certificate_storage().location).rglob("*.pdf")}
+
+
+def bank_question(
+    *, text: str, kind: str = Question.Kind.SINGLE, options: int = 4, status: str = Question.Status.ACTIVE, **tags
+) -> Question:
+    """A bank question whose first option is right (the first two for multiple choice)."""
+    question = Question.objects.create(text=text, kind=kind, status=status, **tags)
+    count = 2 if kind == Question.Kind.TRUE_FALSE else options
+    for position in range(count):
+        correct = position == 0 or (kind == Question.Kind.MULTIPLE and position == 1)
+        Choice.objects.create(question=question, text=f"{text}·选项{position}", is_correct=correct, sort_order=position)
+    return question
+
+
+def exam_with_sections(*, sections: list[tuple[int, dict]], bank: int = 0, **kwargs) -> Exam:
+    """An exam with one random section per (count, tags) entry; `bank` extra untagged questions fill the pool."""
+    exam = Exam.objects.create(title=kwargs.pop("title", "抽题考试"), **kwargs)
+    for number in range(bank):
+        bank_question(text=f"题库题 {number + 1}")
+    for order, (count, tags) in enumerate(sections):
+        ExamSection.objects.create(
+            exam=exam, title=f"第{order + 1}部分", question_count=count, sort_order=order, **tags
+        )
+    return exam
+
+
+def attempt_correct_answers(attempt) -> dict[int, list[int]]:
+    """The right answers to the questions of one attempt's paper (for tests only: the key never leaves the server)."""
+    question_ids = list(attempt.answers.values_list("question_id", flat=True))
+    answers: dict[int, list[int]] = {question_id: [] for question_id in question_ids}
+    for question_id, choice_id in Choice.objects.filter(question_id__in=question_ids, is_correct=True).values_list(
+        "question_id", "id"
+    ):
+        answers[question_id].append(choice_id)
+    return answers
+
+
+def practical_template(*, service_item=None, steps=((20, False), (30, True), (50, False)), pass_mark: int = 60):
+    from tests.factories.content import ServiceItemFactory
+
+    template = PracticalTemplate.objects.create(
+        service_item=service_item or ServiceItemFactory(), title="协助翻身实操", pass_mark=pass_mark
+    )
+    for order, (points, critical) in enumerate(steps):
+        PracticalStep.objects.create(
+            template=template, text=f"步骤{order + 1}", points=points, is_critical=critical, sort_order=order
+        )
+    return template

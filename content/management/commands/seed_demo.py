@@ -16,10 +16,14 @@ from certification.models import (
     Choice,
     Exam,
     ExamQuestion,
+    PracticalAssessment,
+    PracticalStep,
+    PracticalTemplate,
     Question,
     StarLevelRule,
     StarRuleSet,
 )
+from certification.practicals.services import practical_assign
 from content.models import Clause, HomePage, ServiceItem, Standard
 from training.models import CourseIndexPage, CoursePage, LessonPage, TrainingHoursEntry
 
@@ -161,6 +165,34 @@ QUESTIONS = [
     ),
 ]
 
+# Practical checklists (实操考核评分表): service item, title, pass mark, steps as (text, points, critical).
+PRACTICALS = [
+    (
+        "BN-01",
+        "协助翻身实操考核（演示）",
+        70,
+        [
+            ("核对服务对象，解释操作目的，取得配合", 10, False),
+            ("评估体位、皮肤及管路情况", 15, False),
+            ("两人配合平移，避免拖、拉、推", 25, True),
+            ("翻身后垫软枕，保持功能体位", 20, False),
+            ("检查受压部位皮肤，整理床单位", 15, False),
+            ("记录翻身时间与皮肤情况", 15, False),
+        ],
+    ),
+    (
+        "SC-02",
+        "协助进食实操考核（演示）",
+        70,
+        [
+            ("协助取坐位或半坐卧位", 20, True),
+            ("检查食物温度与性状", 20, False),
+            ("小口慢喂，观察吞咽，防止呛咳", 40, True),
+            ("进食后清洁口腔并保持体位 30 分钟", 20, False),
+        ],
+    ),
+]
+
 RULES = [
     # level, hours, theory, practical, years, practitioner level
     (1, "20", 60, 60, 0, 0),
@@ -210,6 +242,7 @@ class Command(BaseCommand):
         self.rule_set()
         self.certificate_template()
         self.caregivers(rng, institutions, caregivers)
+        self.practicals(items)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {County.objects.count()} counties, {Institution.objects.count()} institutions, "
@@ -445,6 +478,26 @@ class Command(BaseCommand):
             defaults={"is_active": not CertificateTemplate.objects.filter(is_active=True).exists()},
         )
         return template
+
+    def practicals(self, items) -> None:
+        for code, title, pass_mark, steps in PRACTICALS:
+            if PracticalTemplate.objects.filter(title=title).exists():
+                continue
+            template = PracticalTemplate.objects.create(service_item=items[code], title=title, pass_mark=pass_mark)
+            for order, (text, points, critical) in enumerate(steps):
+                PracticalStep.objects.create(
+                    template=template, text=text, points=points, is_critical=critical, sort_order=order
+                )
+        # One candidate waiting for assessor1 (who works at another institution), for the walk-through.
+        candidate = CaregiverProfile.objects.filter(user__username="caregiver01").first()
+        assessor = User.objects.filter(username="assessor1").first()
+        if candidate and assessor and not PracticalAssessment.objects.filter(caregiver=candidate).exists():
+            practical_assign(
+                template=PracticalTemplate.objects.get(title=PRACTICALS[0][1]),
+                caregiver=candidate,
+                assessor=assessor,
+                assigned_by=User.objects.get(username="admin"),
+            )
 
     def caregivers(self, rng: random.Random, institutions, count: int) -> None:
         today = datetime.date.today()

@@ -31,6 +31,8 @@ def course_form(title: str, action: str) -> dict:
             "summary": "新课程",
             "objectives": rich_text("<p>目标</p>"),
             "hours": "2.0",
+            "star_level_min": "1",
+            "star_level_max": "5",
             "comments": inline_formset([]),
         }
     )

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.shortcuts import redirect
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
@@ -123,7 +124,7 @@ class CoursePage(Page):
         return range(self.star_level_min, self.star_level_max + 1)
 
     def lessons(self):
-        return LessonPage.objects.child_of(self).live().specific().order_by("path")
+        return LessonPage.objects.child_of(self).live().order_by("path")
 
     def get_context(self, request, *args, **kwargs):
         from .selectors import course_progress_for
@@ -161,17 +162,26 @@ class LessonPage(Page):
         if getattr(request, "is_preview", False):
             return super().serve(request, *args, **kwargs)
         # Lessons are for enrolled learners; the course page explains how to enrol.
-        enrollment = enrollment_for(user=request.user, course_id=self.get_parent().id)
+        course = self.course
+        enrollment = enrollment_for(user=request.user, course_id=course.pk)
         if enrollment is None:
-            return redirect(self.get_parent().url)
-        request.lesson_visit = lesson_visit_record(enrollment=enrollment, lesson=self)
+            return redirect(course.url)
+        self.enrollment = enrollment
+        self.visit = lesson_visit_record(enrollment=enrollment, lesson=self)
         return super().serve(request, *args, **kwargs)
 
+    @cached_property
+    def course(self) -> "CoursePage":
+        return CoursePage.objects.get(path=self.path[: -self.steplen])
+
     def get_context(self, request, *args, **kwargs):
-        from .selectors import lesson_navigation
+        from .selectors import enrollment_for, lesson_navigation
 
         context = super().get_context(request, *args, **kwargs)
-        context.update(lesson_navigation(lesson=self, user=request.user, visit=getattr(request, "lesson_visit", None)))
+        enrollment = getattr(self, "enrollment", None)
+        if enrollment is None:
+            enrollment = enrollment_for(user=request.user, course_id=self.course.pk)
+        context.update(lesson_navigation(lesson=self, enrollment=enrollment, visit=getattr(self, "visit", None)))
         return context
 
 

@@ -152,13 +152,12 @@ def course_progress_for(*, course: CoursePage, user) -> dict:
     }
 
 
-def lesson_navigation(*, lesson: LessonPage, user, visit=None) -> dict:
+def lesson_navigation(*, lesson: LessonPage, enrollment: Enrollment | None, visit=None) -> dict:
     from .services import lesson_seconds_remaining
 
-    course = lesson.get_parent().specific
+    course = lesson.course
     siblings = list(course.lessons())
     position = next((i for i, sibling in enumerate(siblings) if sibling.id == lesson.id), 0)
-    enrollment = enrollment_for(user=user, course_id=course.id)
     is_completed = lesson.id in completed_lesson_ids(enrollment=enrollment)
     settings = TrainingSettings.load()
     return {

@@ -61,6 +61,9 @@ def enrollment_create(
 
 def lesson_visit_record(*, enrollment: Enrollment, lesson: LessonPage) -> LessonVisit:
     """Remember when the learner first opened the lesson; later visits keep the first time."""
+    visit = LessonVisit.objects.filter(enrollment=enrollment, lesson=lesson).first()
+    if visit is not None:
+        return visit
     try:
         with transaction.atomic():
             visit, _created = LessonVisit.objects.get_or_create(
@@ -88,7 +91,7 @@ def lesson_complete(*, caregiver: CaregiverProfile, lesson: LessonPage) -> Lesso
 
     Refused until the learner has had the lesson open for the minimum time the training settings require.
     """
-    course = lesson.get_parent().specific
+    course = lesson.course
     enrollment = Enrollment.objects.select_for_update().filter(caregiver=caregiver, course=course).first()
     if enrollment is None:
         raise PermissionDenied(_("Enrol in the course before studying its lessons."))

@@ -98,11 +98,11 @@ def lesson_complete(request, lesson_id: int):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(lesson.url)
-    navigation = selectors.lesson_navigation(lesson=lesson, user=request.user)
-    if navigation["next_lesson"] is not None:
-        return redirect(navigation["next_lesson"].url)
+    next_lesson = lesson.course.lessons().filter(path__gt=lesson.path).first()
+    if next_lesson is not None:
+        return redirect(next_lesson.url)
     messages.success(request, _("Lesson completed."))
-    return redirect(navigation["course"].url)
+    return redirect(lesson.course.url)
 
 
 @login_required

@@ -3,7 +3,7 @@ body, the roster (add, import, remove) and the attendance register of each sessi
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -72,7 +72,8 @@ class TrainingBatchForm(WagtailAdminModelForm):
     def clean(self):
         cleaned = super().clean()
         sessions = self.formsets.get("sessions")
-        if sessions is not None and self.instance.pk:
+        # The form is cleaned before its formsets; validate them first so that deleted_forms is known.
+        if sessions is not None and self.instance.pk and sessions.is_valid():
             removed = [form.instance.pk for form in sessions.deleted_forms if form.instance.pk]
             if removed and SessionAttendance.objects.filter(session_id__in=removed).exists():
                 raise ValidationError(
@@ -286,7 +287,8 @@ class AttendanceView(WagtailAdminTemplateMixin, TemplateView):
         try:
             caregiver_ids = [int(value) for value in request.POST.getlist("present")]
         except ValueError:
-            raise PermissionDenied
+            messages.error(request, _("Only caregivers on the batch's roster can attend its sessions."))
+            return redirect("training_batches:attendance", self.session.pk)
         try:
             result = services.session_attendance_record(
                 session=self.session, caregiver_ids=caregiver_ids, user=request.user

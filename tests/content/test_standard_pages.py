@@ -34,7 +34,7 @@ def test_the_service_item_list_groups_by_category_in_a_fixed_number_of_queries(c
     client.get("/service-items/")
     with CaptureQueriesContext(connection) as few:
         client.get("/service-items/")
-    for number in range(10):
+    for _ in range(10):
         extra = ServiceItemFactory(category=ServiceItem.Category.DAILY_LIVING)
         extra.clauses.add(ClauseFactory())
         extra.save()

@@ -4,7 +4,7 @@ import argparse
 import os
 import sys
 
-BENCHMARKS = ["certificates"]
+BENCHMARKS = ["certificates", "lesson_page", "coverage_report"]
 
 
 def main(argv: list[str]) -> int:

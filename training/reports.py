@@ -3,7 +3,7 @@ queries whatever the number of institutions, caregivers or clauses."""
 
 import django_filters
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, F, FloatField, Value, When
+from django.db.models import F
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -63,16 +63,6 @@ class InstitutionCoverageFilterSet(WagtailFilterSet):
         fields = ["county", "kind"]
 
 
-def _share_ordering(queryset):
-    return queryset.annotate(
-        share=Case(
-            When(caregivers_total=0, then=Value(None)),
-            default=F("caregivers_trained") * 1.0 / F("caregivers_total"),
-            output_field=FloatField(),
-        )
-    )
-
-
 class TrainingCoverageMixin:
     """Shares of caregivers who have completed every required course."""
 
@@ -83,6 +73,10 @@ class TrainingCoverageMixin:
     @cached_property
     def required_ids(self) -> list[int]:
         return selectors.required_course_ids()
+
+    @property
+    def orders_by_share(self) -> bool:
+        return (self.ordering or "").lstrip("-") == "share"
 
     def get_context_data(self, *args, **kwargs):
         context = super().get_context_data(*args, **kwargs)
@@ -137,7 +131,9 @@ class InstitutionCoverageView(TrainingCoverageMixin, AdministratorReportView):
         return "training-coverage-by-institution"
 
     def get_base_queryset(self):
-        return _share_ordering(selectors.coverage_by_institution(required_ids=self.required_ids))
+        return selectors.coverage_by_institution(
+            required_ids=self.required_ids, order_by_share=self.orders_by_share, all_rows=self.is_export
+        )
 
     def order_queryset(self, queryset):
         ordering = self.ordering or "county__code"
@@ -181,9 +177,16 @@ class CountyCoverageView(TrainingCoverageMixin, AdministratorReportView):
         return "training-coverage-by-county"
 
     def get_base_queryset(self):
-        return _share_ordering(selectors.coverage_by_county(required_ids=self.required_ids))
+        return selectors.coverage_by_county(required_ids=self.required_ids, order_by_share=self.orders_by_share)
 
     order_queryset = InstitutionCoverageView.order_queryset
+
+    def decorate_paginated_queryset(self, object_list):
+        object_list = super().decorate_paginated_queryset(object_list)
+        institutions = selectors.institution_counts([county.pk for county in object_list])
+        for county in object_list:
+            county.institutions_total = institutions.get(county.pk, 0)
+        return object_list
 
 
 # --- Standards coverage -----------------------------------------------------------------------------------

@@ -2,7 +2,22 @@
 
 from decimal import Decimal
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -305,54 +320,91 @@ def required_course_ids() -> list[int]:
     return list(TrainingSettings.load().required_courses.live().values_list("pk", flat=True))
 
 
+# Two ways to count, for two shapes of page. A page of institutions in name order needs counts for its 50 rows
+# only: a correlated count per row, a few index lookups per caregiver. A page ordered by the share, or a page of
+# counties, needs every caregiver anyway: one pass that joins caregivers to the set of trained ones (hashed once).
+
+
 def trained_caregiver_ids(required_ids: list[int]) -> QuerySet:
     """Caregivers who have completed every required course, as a subquery (one row per caregiver)."""
     return (
         Enrollment.objects.filter(course_id__in=required_ids, completed_at__isnull=False)
         .order_by()
         .values("caregiver_id")
-        .annotate(courses=Count("course_id", distinct=True))
+        .annotate(courses=Count("course_id"))
         .filter(courses=len(required_ids))
         .values("caregiver_id")
     )
 
 
-def _caregiver_count(caregivers: QuerySet, group_field: str) -> Subquery:
-    return Coalesce(
-        Subquery(
-            caregivers.order_by().values(group_field).annotate(n=Count("pk")).values("n"),
-            output_field=IntegerField(),
-        ),
-        Value(0),
+def _share(total: str, trained: str) -> Case:
+    # NULL for a row without caregivers, so that it sorts after every real share.
+    return Case(
+        When(**{total: 0}, then=Value(None)),
+        default=F(trained) * 1.0 / F(total),
+        output_field=FloatField(),
     )
 
 
-def coverage_by_institution(*, required_ids: list[int]) -> QuerySet:
-    caregivers = CaregiverProfile.objects.filter(institution=OuterRef("pk"))
-    trained = caregivers.filter(pk__in=trained_caregiver_ids(required_ids)) if required_ids else caregivers.none()
-    return Institution.objects.select_related("county").annotate(
-        caregivers_total=_caregiver_count(caregivers, "institution"),
-        caregivers_trained=_caregiver_count(trained, "institution") if required_ids else Value(0),
+def _counted_in_one_pass(queryset: QuerySet, caregivers: str, required_ids: list[int], with_share: bool) -> QuerySet:
+    trained = (
+        Count(caregivers, filter=Q(**{f"{caregivers}__in": trained_caregiver_ids(required_ids)}))
+        if required_ids
+        else Value(0)
+    )
+    queryset = queryset.annotate(caregivers_total=Count(caregivers), caregivers_trained=trained)
+    # Only when the page is ordered by it: the database evaluates the trained set once more for the share.
+    return queryset.annotate(share=_share("caregivers_total", "caregivers_trained")) if with_share else queryset
+
+
+def _counted_per_row(queryset: QuerySet, required_ids: list[int]) -> QuerySet:
+    caregivers = CaregiverProfile.objects.filter(institution=OuterRef("pk")).order_by().values("institution")
+    completed = (
+        Enrollment.objects.filter(caregiver=OuterRef("pk"), course_id__in=required_ids, completed_at__isnull=False)
+        .order_by()
+        .values("caregiver")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    trained = caregivers.alias(completed=Subquery(completed, output_field=IntegerField())).filter(
+        completed=len(required_ids)
+    )
+
+    def count(rows):
+        return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), Value(0))
+
+    return queryset.annotate(
+        caregivers_total=count(caregivers),
+        caregivers_trained=count(trained) if required_ids else Value(0),
     )
 
 
-def coverage_by_county(*, required_ids: list[int]) -> QuerySet:
-    caregivers = CaregiverProfile.objects.filter(institution__county=OuterRef("pk"))
-    trained = caregivers.filter(pk__in=trained_caregiver_ids(required_ids)) if required_ids else caregivers.none()
-    return County.objects.annotate(
-        institutions_total=Coalesce(
-            Subquery(
-                Institution.objects.filter(county=OuterRef("pk"))
-                .order_by()
-                .values("county")
-                .annotate(n=Count("pk"))
-                .values("n"),
-                output_field=IntegerField(),
-            ),
-            Value(0),
-        ),
-        caregivers_total=_caregiver_count(caregivers, "institution__county"),
-        caregivers_trained=_caregiver_count(trained, "institution__county") if required_ids else Value(0),
+def coverage_by_institution(
+    *, required_ids: list[int], order_by_share: bool = False, all_rows: bool = False
+) -> QuerySet:
+    """Institutions with `caregivers_total`, `caregivers_trained` and, when ordered by it, `share`.
+
+    `all_rows` (an export) counts in one pass rather than row by row.
+    """
+    institutions = Institution.objects.select_related("county")
+    if order_by_share or all_rows:
+        return _counted_in_one_pass(institutions, "caregivers", required_ids, with_share=order_by_share)
+    return _counted_per_row(institutions, required_ids)
+
+
+def coverage_by_county(*, required_ids: list[int], order_by_share: bool = False) -> QuerySet:
+    return _counted_in_one_pass(
+        County.objects.all(), "institutions__caregivers", required_ids, with_share=order_by_share
+    )
+
+
+def institution_counts(county_ids) -> dict[int, int]:
+    return dict(
+        Institution.objects.filter(county_id__in=county_ids)
+        .order_by()
+        .values("county_id")
+        .annotate(n=Count("pk"))
+        .values_list("county_id", "n")
     )
 
 

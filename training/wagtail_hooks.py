@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import ObjectList
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from . import admin_views, reports
@@ -25,7 +26,7 @@ class TrainingBatchViewSet(ModelViewSet):
         "training_body",
         "starts_on",
         "ends_on",
-        admin_views.Column("members_count", label=_("On the roster")),
+        Column("members_count", label=_("On the roster")),
         admin_views.RosterLinkColumn("roster", label=""),
     ]
     list_filter = ["training_body"]

@@ -159,7 +159,9 @@ def populate_standards(count: int, course, offset: int):
         course.citations.create(service_item=item)
 
 
-@pytest.mark.parametrize("url", [INSTITUTIONS, COUNTIES, CLAUSES, ITEMS])
+@pytest.mark.parametrize(
+    "url", [INSTITUTIONS, INSTITUTIONS + "?ordering=share", COUNTIES, COUNTIES + "?ordering=-share", CLAUSES, ITEMS]
+)
 def test_reports_cost_the_same_with_3_or_30_rows(admin_client, required_course, url):
     populate_training(3, required_course, 0)
     populate_standards(3, required_course, 0)
@@ -173,7 +175,7 @@ def test_reports_cost_the_same_with_3_or_30_rows(admin_client, required_course, 
     assert len(rows) >= 30
 
 
-@pytest.mark.parametrize("url", [INSTITUTIONS, CLAUSES])
+@pytest.mark.parametrize("url", [INSTITUTIONS, COUNTIES, CLAUSES, ITEMS])
 def test_exports_cost_the_same_with_3_or_30_rows(admin_client, required_course, url):
     populate_training(3, required_course, 0)
     populate_standards(3, required_course, 0)

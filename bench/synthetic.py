@@ -58,7 +58,7 @@ def postgres_problem(url: str) -> str | None:
 
 def skipped(benchmark: str, reason: str) -> list[Row]:
     print(f"{benchmark}: skipped — {reason}", file=sys.stderr)
-    return [Row(benchmark, f"skipped: {reason}", "skipped", 0.0, "", {"skipped": True})]
+    return [Row(benchmark, f"skipped: {reason.split(' (')[0]}", "skipped", 0.0, "", {"reason": reason})]
 
 
 def run_in_child(module: str, benchmark: str, *, repeat: int) -> list[Row]:

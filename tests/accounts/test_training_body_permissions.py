@@ -121,11 +121,33 @@ def test_trainer_cannot_browse_or_add_lessons_in_another_bodys_subtree(client, t
 
 
 def test_trainer_lessons_wait_for_approval_too(client, two_bodies):
+    from wagtail.test.utils.form_data import streamfield
+
+    from tests.factories.content import ClauseFactory, ServiceItemFactory
+
     index_a, _index_b, trainer_a = two_bodies
     own_course = course_with_lessons(index_a, slug="a-course", lessons=0)
+    clause, item = ClauseFactory(), ServiceItemFactory()
     client.force_login(trainer_a)
-    client.post(f"/admin/pages/add/training/lessonpage/{own_course.pk}/", lesson_form("新课节", "action-publish"))
-    assert LessonPage.objects.get(title="新课节").live is False
+    assert client.get(f"/admin/pages/add/training/lessonpage/{own_course.pk}/").status_code == 200
+    data = lesson_form("新课节", "action-publish")
+    data.update(
+        nested_form_data(
+            {
+                "body": streamfield(
+                    [
+                        ("clause_citation", {"clause": clause.pk, "comment": "引用"}),
+                        ("procedure", {"service_item": item.pk, "note": ""}),
+                    ]
+                )
+            }
+        )
+    )
+    client.post(f"/admin/pages/add/training/lessonpage/{own_course.pk}/", data)
+    lesson = LessonPage.objects.get(title="新课节")
+    assert lesson.live is False
+    assert [block.block_type for block in lesson.get_latest_revision_as_object().body] == ["clause_citation", "procedure"]
+    assert client.get(f"/admin/pages/{lesson.pk}/edit/").status_code == 200
 
 
 def test_an_administrator_approves_the_submitted_course_and_it_goes_live(client, two_bodies):

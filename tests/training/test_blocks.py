@@ -93,3 +93,19 @@ def test_every_block_has_a_template_description_and_preview():
         assert block.get_description(), name
         assert block.meta.icon, name
         block.get_preview_value()  # does not raise, even with an empty library
+
+
+def test_the_block_picker_previews_each_block_with_the_site_stylesheet(client):
+    from tests.factories.content import administrator
+    from training.models import LessonPage
+
+    ClauseFactory(title="预览条款")
+    ServiceItemFactory(name="预览项目", steps="第一步")
+    client.force_login(administrator())
+    stream = LessonPage._meta.get_field("body").stream_block
+    for name, block in stream.child_blocks.items():
+        response = client.get("/admin/block-preview/", {"id": block.definition_prefix})
+        assert response.status_code == 200, name
+        assert "css/site.css" in response.content.decode(), name
+    citation = client.get("/admin/block-preview/", {"id": stream.child_blocks["clause_citation"].definition_prefix})
+    assert "预览条款" in citation.content.decode()

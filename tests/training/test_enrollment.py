@@ -156,3 +156,15 @@ def test_another_caregivers_enrolment_is_not_mine(client, course):
     lesson = course.lessons().first()
     assert client.get(lesson.url)["Location"] == course.url
     assert client.post(f"/training/lessons/{lesson.pk}/complete/").status_code == 403
+
+
+def test_a_course_checks_its_target_star_levels_and_prerequisites(course):
+    course.star_level_min, course.star_level_max = 4, 2
+    with pytest.raises(ValidationError) as levels:
+        course.full_clean()
+    assert "star_level_max" in levels.value.message_dict
+    course.star_level_min = 1
+    course.prerequisites.add(course)
+    with pytest.raises(ValidationError) as itself:
+        course.full_clean()
+    assert "prerequisites" in itself.value.message_dict

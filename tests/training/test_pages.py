@@ -29,16 +29,21 @@ def queries_for(client, url) -> int:
 
 
 def test_my_learning_costs_the_same_with_one_or_many_courses(client, caregiver):
-    _, index = training_body_with_index()
+    body, index = training_body_with_index()
+    trainer = trainer_for(body)
     courses = [course_with_lessons(index, lessons=2, slug=f"c{n}") for n in range(6)]
     client.force_login(caregiver.user)
     services.enrollment_create(caregiver=caregiver, course=courses[0])
     lesson_study(caregiver, courses[0].lessons().first())
+    batch = batch_with_sessions(body, courses[0], sessions=1, days_ago=-1)
+    services.batch_roster_add(batch=batch, caregivers=[caregiver], user=trainer)
     few = queries_for(client, "/me/")
 
     for course in courses[1:]:
         services.enrollment_create(caregiver=caregiver, course=course)
         lesson_study(caregiver, course.lessons().first())
+        batch = batch_with_sessions(body, course, sessions=2, days_ago=-2)
+        services.batch_roster_add(batch=batch, caregivers=[caregiver], user=trainer)
     many = queries_for(client, "/me/")
     assert many == few
     assert client.get("/me/").content.decode().count('style="width: 50%"') == 6

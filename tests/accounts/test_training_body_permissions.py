@@ -146,7 +146,8 @@ def test_trainer_lessons_wait_for_approval_too(client, two_bodies):
     client.post(f"/admin/pages/add/training/lessonpage/{own_course.pk}/", data)
     lesson = LessonPage.objects.get(title="新课节")
     assert lesson.live is False
-    assert [block.block_type for block in lesson.get_latest_revision_as_object().body] == ["clause_citation", "procedure"]
+    blocks = [block.block_type for block in lesson.get_latest_revision_as_object().body]
+    assert blocks == ["clause_citation", "procedure"]
     assert client.get(f"/admin/pages/{lesson.pk}/edit/").status_code == 200
 
 

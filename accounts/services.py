@@ -18,7 +18,8 @@ MANAGERS_GROUP = "定点机构管理员"
 # Models administrators own in the admin (app_label, model names).
 ADMINISTRATOR_MODELS = {
     "accounts": ["county", "institution", "trainingbody", "caregiverprofile", "assessorprofile", "user"],
-    "content": ["standard", "clause", "serviceitem"],
+    "content": ["standard", "clause", "serviceitem", "importjob"],
+    "training": ["trainingbatch", "trainingsettings"],
     "certification": [
         "question",
         "exam",
@@ -45,6 +46,13 @@ ADMINISTRATOR_PAGE_PERMISSIONS = [
 ]
 # A training body drafts and submits for moderation; it never publishes.
 TRAINING_BODY_PAGE_PERMISSIONS = ["add_page", "change_page"]
+# Batches: the admin lets a training body reach only its own (training.admin_views.TrainingBatchPermissionPolicy).
+TRAINING_BODY_MODEL_PERMISSIONS = [
+    ("training", "add_trainingbatch"),
+    ("training", "change_trainingbatch"),
+    ("training", "delete_trainingbatch"),
+    ("training", "view_trainingbatch"),
+]
 TRAINING_BODY_COLLECTION_PERMISSIONS = [
     ("wagtailimages", "add_image"),
     ("wagtailimages", "change_image"),
@@ -92,14 +100,22 @@ def role_groups_ensure() -> dict[str, Group]:
 
     managers, _created = Group.objects.get_or_create(name=MANAGERS_GROUP)
     managers.permissions.add(_admin_access())
+    for body in TrainingBody.objects.select_related("group"):
+        _training_body_model_permissions_grant(body.group)
     return {Role.ADMINISTRATOR: administrators, Role.MANAGER: managers}
+
+
+def _training_body_model_permissions_grant(group: Group) -> None:
+    group.permissions.add(
+        _admin_access(), *(_permission(app_label, codename) for app_label, codename in TRAINING_BODY_MODEL_PERMISSIONS)
+    )
 
 
 @transaction.atomic
 def training_body_create(*, code: str, name: str, contact_phone: str = "") -> TrainingBody:
     """A training body with its own permission group and image/document collection."""
     group, _created = Group.objects.get_or_create(name=f"培训机构·{name}")
-    group.permissions.add(_admin_access())
+    _training_body_model_permissions_grant(group)
     body, _created = TrainingBody.objects.get_or_create(
         code=code, defaults={"name": name, "contact_phone": contact_phone, "group": group}
     )

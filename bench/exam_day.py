@@ -40,10 +40,10 @@ def add_arguments(parser) -> None:
 
 
 def _database_url() -> str:
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    url = os.environ.get("BENCH_EXAM_DATABASE_URL", DEFAULT_DATABASE_URL)
     parts = urlsplit(url)
     if parts.scheme not in {"postgres", "postgresql"} or parts.hostname not in LOOPBACK:
-        raise SystemExit(f"BENCH_DATABASE_URL must name PostgreSQL on the loopback address, not {url}")
+        raise SystemExit(f"BENCH_EXAM_DATABASE_URL must name PostgreSQL on the loopback address, not {url}")
     return url
 
 

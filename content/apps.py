@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ContentConfig(AppConfig):
     name = "content"
     verbose_name = _("Site content and care standards")
+
+    def ready(self):
+        from . import imports  # noqa: F401  (registers the clause and service item importers)

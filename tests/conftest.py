@@ -2,6 +2,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from certification import certificates as certification_certificates
 from certification import services as certification_services
@@ -14,6 +16,14 @@ from .factories.certification import rule_set
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _site_language():
+    # A request in English (the language switcher) leaves English active in the thread; every test starts
+    # in the site's language, as a service called from a worker would.
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture

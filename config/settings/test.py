@@ -16,6 +16,7 @@ _scratch = Path(tempfile.mkdtemp(prefix="carestar-test-"))
 MEDIA_ROOT = _scratch / "media"
 PRIVATE_MEDIA_ROOT = _scratch / "private"
 STORAGES["certificates"]["OPTIONS"]["location"] = PRIVATE_MEDIA_ROOT / "certificates"  # noqa: F405
+STORAGES["imports"]["OPTIONS"]["location"] = PRIVATE_MEDIA_ROOT / "imports"  # noqa: F405
 CELERY_BEAT_SCHEDULE_FILENAME = str(_scratch / "celerybeat-schedule")
 if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
     CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -7,7 +7,7 @@ from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_
 from accounts import services as account_services
 from accounts.models import Role
 from tests.factories.training import course_with_lessons, training_body_with_index
-from training.models import CoursePage
+from training.models import CoursePage, LessonPage
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +31,8 @@ def course_form(title: str, action: str) -> dict:
             "summary": "新课程",
             "objectives": rich_text("<p>目标</p>"),
             "hours": "2.0",
+            "star_level_min": "1",
+            "star_level_max": "5",
             "comments": inline_formset([]),
         }
     )
@@ -85,3 +87,103 @@ def test_trainer_cannot_reach_care_standards_or_certificates(client, two_bodies)
     client.force_login(trainer_a)
     for url in ("/admin/snippets/content/standard/", "/admin/users/"):
         assert client.get(url).status_code in (302, 403)
+
+
+def lesson_form(title: str, action: str, slug: str = "new-lesson") -> dict:
+    from wagtail.test.utils.form_data import streamfield
+
+    data = nested_form_data(
+        {
+            "title": title,
+            "slug": slug,
+            "minutes": "45",
+            "body": streamfield([("paragraph", rich_text("<p>内容</p>"))]),
+            "comments": inline_formset([]),
+        }
+    )
+    data[action] = action
+    return data
+
+
+def test_trainer_cannot_browse_or_add_lessons_in_another_bodys_subtree(client, two_bodies):
+    _index_a, index_b, trainer_a = two_bodies
+    foreign_course = course_with_lessons(index_b, slug="b-course")
+    client.force_login(trainer_a)
+    explorer = client.get(f"/admin/pages/{index_b.pk}/")
+    assert explorer.status_code in (302, 403) or foreign_course.title not in explorer.content.decode()
+    client.post(f"/admin/pages/add/training/lessonpage/{foreign_course.pk}/", lesson_form("越权课节", "action-submit"))
+    assert not LessonPage.objects.filter(title="越权课节").exists()
+    lesson = foreign_course.lessons().first()
+    assert client.get(f"/admin/pages/{lesson.pk}/edit/").status_code in (302, 403)
+    assert client.post(f"/admin/pages/{lesson.pk}/unpublish/").status_code in (302, 403)
+    lesson.refresh_from_db()
+    assert lesson.live
+
+
+def test_trainer_lessons_wait_for_approval_too(client, two_bodies):
+    from wagtail.test.utils.form_data import streamfield
+
+    from tests.factories.content import ClauseFactory, ServiceItemFactory
+
+    index_a, _index_b, trainer_a = two_bodies
+    own_course = course_with_lessons(index_a, slug="a-course", lessons=0)
+    clause, item = ClauseFactory(), ServiceItemFactory()
+    client.force_login(trainer_a)
+    assert client.get(f"/admin/pages/add/training/lessonpage/{own_course.pk}/").status_code == 200
+    data = lesson_form("新课节", "action-publish")
+    data.update(
+        nested_form_data(
+            {
+                "body": streamfield(
+                    [
+                        ("clause_citation", {"clause": clause.pk, "comment": "引用"}),
+                        ("procedure", {"service_item": item.pk, "note": ""}),
+                    ]
+                )
+            }
+        )
+    )
+    client.post(f"/admin/pages/add/training/lessonpage/{own_course.pk}/", data)
+    lesson = LessonPage.objects.get(title="新课节")
+    assert lesson.live is False
+    blocks = [block.block_type for block in lesson.get_latest_revision_as_object().body]
+    assert blocks == ["clause_citation", "procedure"]
+    assert client.get(f"/admin/pages/{lesson.pk}/edit/").status_code == 200
+
+
+def test_an_administrator_approves_the_submitted_course_and_it_goes_live(client, two_bodies):
+    index_a, _index_b, trainer_a = two_bodies
+    client.force_login(trainer_a)
+    client.post(f"/admin/pages/add/training/coursepage/{index_a.pk}/", course_form("待审课程", "action-submit"))
+    course = CoursePage.objects.get(title="待审课程")
+    state = WorkflowState.objects.get(base_content_type__model="page", object_id=str(course.pk))
+    approve_url = f"/admin/pages/workflow/action/{course.pk}/approve/{state.current_task_state.pk}/"
+
+    # The trainer cannot approve their own submission.
+    client.post(approve_url, {"comment": ""})
+    course.refresh_from_db()
+    assert course.live is False
+
+    administrator = account_services.user_create(
+        username="bureau", password="pw", name="医保局", role=Role.ADMINISTRATOR
+    )
+    client.force_login(administrator)
+    client.post(approve_url, {"comment": "同意"})
+    course.refresh_from_db()
+    assert course.live is True
+    state.refresh_from_db()
+    assert state.status == WorkflowState.STATUS_APPROVED
+
+
+def test_trainer_can_choose_clauses_and_service_items_for_lessons(client, two_bodies):
+    from tests.factories.content import ClauseFactory, ServiceItemFactory
+
+    _index_a, _index_b, trainer_a = two_bodies
+    clause, item = ClauseFactory(title="协助翻身条款"), ServiceItemFactory(name="协助翻身项目")
+    client.force_login(trainer_a)
+    clauses = client.get("/admin/snippets/choose/content/clause/")
+    assert clauses.status_code == 200 and clause.title in clauses.json()["html"]
+    items = client.get("/admin/snippets/choose/content/serviceitem/")
+    assert items.status_code == 200 and item.name in items.json()["html"]
+    # Choosing is not editing: the library itself stays closed to training bodies.
+    assert client.get(f"/admin/snippets/content/clause/edit/{clause.pk}/").status_code in (302, 403)

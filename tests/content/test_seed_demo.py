@@ -6,25 +6,51 @@ from django.core.management import call_command
 from accounts.models import CaregiverProfile, County, Institution, Role, User
 from certification.models import Exam, StarRuleSet
 from content.models import Clause, HomePage, ServiceItem, Standard
-from training.models import CoursePage, LessonPage
+from training.models import (
+    BatchMember,
+    CourseCitation,
+    CoursePage,
+    LessonPage,
+    SessionAttendance,
+    TrainingBatch,
+    TrainingHoursEntry,
+    TrainingSettings,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def counts() -> dict[str, int]:
-    models = [County, Institution, User, CaregiverProfile, Standard, Clause, ServiceItem, CoursePage, LessonPage, Exam]
+    models = [
+        County,
+        Institution,
+        User,
+        CaregiverProfile,
+        Standard,
+        Clause,
+        ServiceItem,
+        CoursePage,
+        LessonPage,
+        Exam,
+        TrainingBatch,
+        BatchMember,
+        SessionAttendance,
+        TrainingHoursEntry,
+    ]
     return {model.__name__: model.objects.count() for model in models}
 
 
-def test_seed_is_complete_and_idempotent(client):
-    call_command("seed_demo", caregivers=8, stdout=io.StringIO())
+def test_seed_is_complete_and_idempotent(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", caregivers=20, stdout=io.StringIO())
     first = counts()
-    call_command("seed_demo", caregivers=8, stdout=io.StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", caregivers=20, stdout=io.StringIO())
     assert counts() == first
 
     assert first["County"] == 6
     assert first["Institution"] == 12
-    assert first["CaregiverProfile"] == 8
+    assert first["CaregiverProfile"] == 20
     assert first["Standard"] == 3
     assert set(Institution.objects.values_list("kind", flat=True)) == {"medical", "elderly_care", "home_care"}
     assert all("演示" in name for name in Institution.objects.values_list("name", flat=True))
@@ -32,13 +58,24 @@ def test_seed_is_complete_and_idempotent(client):
         assert User.objects.filter(role=role).exists(), role
     assert StarRuleSet.objects.get().is_illustrative
 
-    course = CoursePage.objects.live().get()
+    course, second = CoursePage.objects.live().order_by("pk")
     assert course.lessons().count() == 3
+    assert second.lessons().count() == 2
+    assert {block.block_type for lesson in second.lessons() for block in lesson.body} >= {"procedure", "self_check"}
     home = client.get("/")
     assert home.status_code == 200
-    assert course.title in home.content.decode()
+    assert course.title in home.content.decode() and second.title in home.content.decode()
     assert HomePage.objects.get().demo_notice in home.content.decode()
     assert client.get(course.url).status_code == 200
+
+    # The training settings make the first course required; the finished batch completed it for most of its roster.
+    assert list(TrainingSettings.load().required_courses.all()) == [course]
+    finished, upcoming = TrainingBatch.objects.order_by("starts_on")
+    assert finished.course == course and upcoming.course == second
+    assert finished.enrollments.filter(completed_at__isnull=False).count() == finished.members.count() - 1
+    assert TrainingHoursEntry.objects.filter(source="batch_session").count() == SessionAttendance.objects.count()
+    assert upcoming.members.filter(caregiver__user__username="caregiver02").exists()
+    assert CourseCitation.objects.filter(course=second, service_item__isnull=False).count() == 3
 
 
 def test_demo_logins_work(client):

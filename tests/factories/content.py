@@ -51,3 +51,10 @@ def home_page() -> HomePage:
         is_default_site=True, defaults={"hostname": "localhost", "port": 80, "root_page": home}
     )
     return home
+
+
+def administrator(username: str = "bureau"):
+    from accounts import services as account_services
+    from accounts.models import Role
+
+    return account_services.user_create(username=username, password="pw", name="医保局", role=Role.ADMINISTRATOR)

@@ -1,0 +1,109 @@
+from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.panels import ObjectList
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.viewsets.model import ModelViewSet
+
+from . import admin_views, reports
+from .models import TrainingBatch
+
+
+class TrainingBatchViewSet(ModelViewSet):
+    """Training bodies manage their own batches; administrators see every one."""
+
+    model = TrainingBatch
+    name = "training_batches"
+    url_prefix = "training/batches"
+    icon = "group"
+    menu_label = _("Training batches")
+    add_to_admin_menu = True
+    menu_order = 210
+    list_display = [
+        "name",
+        "course",
+        "training_body",
+        "starts_on",
+        "ends_on",
+        Column("members_count", label=_("On the roster")),
+        admin_views.RosterLinkColumn("roster", label=""),
+    ]
+    list_filter = ["training_body"]
+    search_fields = ["name", "place"]
+    index_view_class = admin_views.BatchIndexView
+    edit_view_class = admin_views.BatchEditView
+    delete_view_class = admin_views.BatchDeleteView
+    inspect_view_class = admin_views.BatchInspectView
+    history_view_class = admin_views.BatchHistoryView
+    copy_view_enabled = False
+
+    @property
+    def edit_handler(self):
+        return ObjectList(TrainingBatch.panels, base_form_class=admin_views.TrainingBatchForm)
+
+    def get_urlpatterns(self):
+        return super().get_urlpatterns() + [
+            path("<int:pk>/roster/", admin_views.RosterView.as_view(), name="roster"),
+            path("sessions/<int:session_pk>/attendance/", admin_views.AttendanceView.as_view(), name="attendance"),
+        ]
+
+
+@hooks.register("register_admin_viewset")
+def register_training_batches():
+    return TrainingBatchViewSet()
+
+
+class AdministratorMenuItem(MenuItem):
+    def is_shown(self, request):
+        return getattr(request.user, "is_administrator", False)
+
+
+@hooks.register("register_admin_urls")
+def register_report_urls():
+    urls = [
+        path("institutions/", reports.InstitutionCoverageView.as_view(), name="coverage_institutions"),
+        path(
+            "institutions/results/",
+            reports.InstitutionCoverageView.as_view(results_only=True),
+            name="coverage_institutions_results",
+        ),
+        path("counties/", reports.CountyCoverageView.as_view(), name="coverage_counties"),
+        path(
+            "counties/results/", reports.CountyCoverageView.as_view(results_only=True), name="coverage_counties_results"
+        ),
+        path("clauses/", reports.ClauseCoverageView.as_view(), name="coverage_clauses"),
+        path(
+            "clauses/results/", reports.ClauseCoverageView.as_view(results_only=True), name="coverage_clauses_results"
+        ),
+        path("service-items/", reports.ServiceItemCoverageView.as_view(), name="coverage_service_items"),
+        path(
+            "service-items/results/",
+            reports.ServiceItemCoverageView.as_view(results_only=True),
+            name="coverage_service_items_results",
+        ),
+    ]
+    return [path("reports/coverage/", include((urls, "training_reports"), namespace="training_reports"))]
+
+
+@hooks.register("register_reports_menu_item")
+def register_training_coverage_menu_item():
+    return AdministratorMenuItem(
+        _("Training coverage"), reverse("training_reports:coverage_institutions"), icon_name="success", order=800
+    )
+
+
+@hooks.register("register_reports_menu_item")
+def register_standards_coverage_menu_item():
+    return AdministratorMenuItem(
+        _("Standards coverage"), reverse("training_reports:coverage_clauses"), icon_name="doc-full", order=810
+    )
+
+
+@hooks.register("register_log_actions")
+def register_training_log_actions(actions):
+    actions.register_action("carestar.batch.roster_add", _("Add to roster"), _("Caregivers added to the roster"))
+    actions.register_action(
+        "carestar.batch.roster_remove", _("Remove from roster"), _("Caregiver taken off the roster")
+    )
+    actions.register_action("carestar.batch.attendance", _("Record attendance"), _("Attendance recorded"))

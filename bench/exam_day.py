@@ -78,6 +78,7 @@ def _environment(url: str, port: int, secret: str) -> dict[str, str]:
         "SECRET_KEY": secret,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SITE_URL": f"http://127.0.0.1:{port}",
+        "CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/10"),
         "LOG_LEVEL": "WARNING",
     }
 

@@ -27,7 +27,7 @@ def administrator_required(request) -> None:
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 ACTIONS = {
@@ -83,13 +83,12 @@ def batch_index(request):
             form.add_error(None, error)
         else:
             return redirect("certificate_batches:detail", pk=batch.pk)
-    batches = CertificateBatch.objects.select_related("institution", "county", "created_by")[:50]
     return TemplateResponse(
         request,
         "certification/admin/batch_index.html",
         {
             "form": form,
-            "batches": [(batch, selectors.certificate_batch_progress(batch=batch)) for batch in batches],
+            "batches": selectors.certificate_batches_with_progress(),
             "page_title": _("Certificate batches"),
         },
     )

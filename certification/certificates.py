@@ -13,10 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
-from accounts.models import Role, User
+from accounts.models import CaregiverProfile, Role, User
 
 from . import notifications
-from .fonts import MissingGlyphsError
+from .fonts import MissingGlyphsError, font_subsets
 from .models import (
     Certificate,
     CertificateBatch,
@@ -26,6 +26,7 @@ from .models import (
     SerialCounter,
     certificate_storage,
 )
+from .openbadges import identity_hash
 from .rendering import active_template, certificate_render_pdf, default_template, sha256_hex
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,11 @@ def add_years(day: datetime.date, years: int) -> datetime.date:
         return day.replace(year=day.year + years, day=28)
 
 
+def _lock_holder(caregiver_id: int) -> None:
+    """Serialise issues and re-issues for one holder, so that no two certificates of theirs end up valid."""
+    CaregiverProfile.objects.select_for_update().filter(pk=caregiver_id).first()
+
+
 def _require_administrator(actor: User) -> None:
     if not actor.is_administrator:
         raise PermissionDenied(_("Only administrators may change certificates."))
@@ -59,6 +65,7 @@ def _reserve(*, evaluation: Evaluation, issued_on: datetime.date, **fields) -> C
     """
     caregiver = evaluation.caregiver
     template = active_template()
+    salt = secrets.token_hex(16)
     certificate = Certificate(
         evaluation=evaluation,
         caregiver=caregiver,
@@ -68,7 +75,8 @@ def _reserve(*, evaluation: Evaluation, issued_on: datetime.date, **fields) -> C
         verification_code=secrets.token_urlsafe(15),
         holder_name=caregiver.name,
         holder_national_id_masked=caregiver.national_id_masked,
-        holder_identity_salt=secrets.token_hex(16),
+        holder_identity_salt=salt,
+        holder_identity_hash=identity_hash(caregiver.national_id, salt),
         issuer=settings.CERTIFICATE_ISSUER,
         issued_on=issued_on,
         **fields,
@@ -134,9 +142,15 @@ def certificate_issue(*, evaluation_id: int) -> Certificate:
         )
         certificate = Certificate.objects.filter(evaluation=evaluation, kind=Certificate.Kind.ORIGINAL).first()
         if certificate is None:
+            _lock_holder(evaluation.caregiver_id)
+            # Refuse a name no font can print before a number is taken: nothing is left pending for ever.
+            font_subsets(evaluation.caregiver.name)
             previous = (
                 Certificate.objects.filter(
-                    caregiver=evaluation.caregiver, status=Certificate.Status.VALID, successor__isnull=True
+                    caregiver=evaluation.caregiver,
+                    status=Certificate.Status.VALID,
+                    successor__isnull=True,
+                    evaluation__decided_at__lte=evaluation.decided_at,
                 )
                 .order_by("-issued_on", "-id")
                 .first()
@@ -173,6 +187,11 @@ def certificate_reissue(*, certificate: Certificate, actor: User, reason: str) -
         )
         if original.status != Certificate.Status.VALID:
             raise ValidationError(_("Only a valid certificate can be re-issued."))
+        _lock_holder(original.caregiver_id)
+        try:
+            font_subsets(original.evaluation.caregiver.name)
+        except MissingGlyphsError as error:
+            raise ValidationError(str(error))
         if Certificate.objects.filter(predecessor=original).exists():
             raise ValidationError(_("This certificate is already being re-issued."))
         successor = _reserve(
@@ -205,6 +224,12 @@ def certificate_revoke(*, certificate: Certificate, actor: User, reason: str) ->
         certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if certificate.status == Certificate.Status.REVOKED:
             raise ValidationError(_("This certificate is already revoked."))
+        if certificate.status == Certificate.Status.PENDING:
+            raise ValidationError(_("This certificate is still being issued; revoke it once it is issued."))
+        if Certificate.objects.filter(predecessor=certificate, status=Certificate.Status.PENDING).exists():
+            raise ValidationError(
+                _("A re-issue of this certificate is in progress; revoke the new one once it is issued.")
+            )
         before = certificate.status
         certificate.status = Certificate.Status.REVOKED
         certificate.status_changed_at = timezone.now()
@@ -245,7 +270,9 @@ def certificates_mark_expired(*, today: datetime.date | None = None) -> int:
 def _queue_notification(certificate: Certificate) -> None:
     from .tasks import certificate_notify_task
 
-    transaction.on_commit(lambda: certificate_notify_task.delay(certificate.pk))
+    # robust: the certificate is issued whatever happens to the notice; a broker outage is logged, not raised
+    # into the issuing code (which would otherwise treat the committed certificate as failed).
+    transaction.on_commit(lambda: certificate_notify_task.delay(certificate.pk), robust=True)
 
 
 def certificate_notify(*, certificate_id: int) -> bool:

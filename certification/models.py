@@ -246,13 +246,17 @@ class CertificateTemplate(PreviewableMixin, RevisionMixin, models.Model):
 
         errors = {}
         try:
-            fields = {name for _text, name, _spec, _conv in Formatter().parse(self.statement) if name is not None}
+            parts = [(name, spec, conversion) for _text, name, spec, conversion in Formatter().parse(self.statement)]
         except ValueError:
             errors["statement"] = _("Unbalanced braces in the statement.")
         else:
+            fields = {name for name, _spec, _conversion in parts if name is not None}
             unknown = fields - set(self.PLACEHOLDERS)
             if unknown:
                 errors["statement"] = _("Unknown placeholders: %(names)s") % {"names": ", ".join(sorted(unknown))}
+            elif any(spec or conversion for name, spec, conversion in parts if name is not None):
+                # A format spec such as {star_level:>999999999} would let a template exhaust the renderer's memory.
+                errors["statement"] = _("Placeholders take no format: write them as {holder_name}.")
         if not re.fullmatch(r"#[0-9a-fA-F]{6}", self.accent_color or ""):
             errors["accent_color"] = _("Give the colour as #RRGGBB.")
         if errors:
@@ -313,6 +317,8 @@ class Certificate(models.Model):
     holder_name = models.CharField(_("holder name"), max_length=50)
     holder_national_id_masked = models.CharField(_("identity card number (masked)"), max_length=18)
     holder_identity_salt = models.CharField(max_length=32, editable=False, default="")
+    # Salted SHA-256 of the identity card number, frozen at issue: how the Open Badges credential names the holder.
+    holder_identity_hash = models.CharField(max_length=80, editable=False, default="")
     star_level = models.PositiveSmallIntegerField(_("star level"), validators=STAR_LEVEL)
     issuer = models.CharField(_("issuer"), max_length=120)
     issued_on = models.DateField(_("issued on"))

@@ -125,7 +125,7 @@ def credential(certificate) -> dict:
                     "type": "IdentityObject",
                     "identityType": "nationalIdentityNumber",
                     "hashed": True,
-                    "identityHash": identity_hash(certificate.caregiver.national_id, certificate.holder_identity_salt),
+                    "identityHash": certificate.holder_identity_hash,
                     "salt": certificate.holder_identity_salt,
                 }
             ],

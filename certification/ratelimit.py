@@ -1,6 +1,7 @@
 """A fixed-window rate limit per client address, kept in the shared cache."""
 
 import functools
+import ipaddress
 import time
 
 from django.conf import settings
@@ -9,9 +10,21 @@ from django.shortcuts import render
 
 
 def client_address(request) -> str:
-    # Behind a proxy, configure it to set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips): a header the client
-    # controls would let anyone reset their own limit.
-    return request.META.get("REMOTE_ADDR", "unknown")
+    """The client's address, or its /64 network for IPv6 (one subscriber usually holds a whole /64).
+
+    Behind a proxy, configure it to set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips): a header the client
+    controls would let anyone reset their own limit.
+    """
+    address = request.META.get("REMOTE_ADDR", "unknown")
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:
+        if parsed.ipv4_mapped:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 def allow(request, scope: str, per_minute: int) -> bool:

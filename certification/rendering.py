@@ -52,6 +52,7 @@ def active_template():
 
 def certificate_sample(*, holder_name: str = "王秀英", star_level: int = 3):
     """An unsaved certificate with plausible data, for previews and benchmarks."""
+    from .certificates import add_years
     from .models import Certificate
 
     today = datetime.date.today()
@@ -63,7 +64,7 @@ def certificate_sample(*, holder_name: str = "王秀英", star_level: int = 3):
         star_level=star_level,
         issuer=settings.CERTIFICATE_ISSUER,
         issued_on=today,
-        valid_until=today.replace(year=today.year + settings.CERTIFICATE_VALIDITY_YEARS),
+        valid_until=add_years(today, settings.CERTIFICATE_VALIDITY_YEARS),
     )
 
 

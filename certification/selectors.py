@@ -35,9 +35,11 @@ def certificate_public_record(*, certificate: Certificate) -> dict:
         "status_changed_on": certificate.status_changed_at.date().isoformat()
         if certificate.status_changed_at
         else None,
-        "status_reason": certificate.status_reason or None,
+        "status_reason": certificate.status_reason if certificate.status == Certificate.Status.REVOKED else None,
         "is_valid": certificate.is_valid,
-        "superseded_by": successor.verify_url if successor else None,
+        "superseded_by": successor.verify_url
+        if successor and certificate.status == Certificate.Status.SUPERSEDED and successor.status != "pending"
+        else None,
         "supersedes": certificate.predecessor.verify_url if certificate.predecessor_id else None,
         "pdf_sha256": certificate.pdf_sha256,
         "message": _("This certificate is valid.") if certificate.is_valid else _("This certificate is NOT valid."),
@@ -68,3 +70,17 @@ def certificate_batch_progress(*, batch) -> dict:
     progress["percent"] = round(100 * progress["issued"] / progress["total"]) if progress["total"] else 100
     progress["done"] = progress["pending"] == 0
     return progress
+
+
+def certificate_batches_with_progress(*, limit: int = 50):
+    """The latest batches with their issued, failed and pending counts, in one query."""
+    from .models import CertificateBatch
+
+    batches = CertificateBatch.objects.select_related("institution", "county", "created_by").annotate(
+        total=Count("items"),
+        issued=Count("items", filter=Q(items__certificate__isnull=False)),
+        failed=Count("items", filter=Q(items__certificate__isnull=True) & ~Q(items__error="")),
+    )[:limit]
+    for batch in batches:
+        batch.pending = batch.total - batch.issued - batch.failed
+    return batches

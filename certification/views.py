@@ -4,12 +4,14 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import CaregiverProfile, Role
@@ -133,6 +135,12 @@ def certificate_download(request, certificate_id: int):
 
 class VerifyForm(forms.Form):
     number = forms.CharField(label=gettext_lazy("Certificate number or verification code"), max_length=40)
+    name = forms.CharField(
+        label=gettext_lazy("Holder's name"),
+        max_length=50,
+        required=False,
+        help_text=gettext_lazy("Needed with a certificate number; not with the verification code of the QR code."),
+    )
 
 
 class GenuineFileForm(forms.Form):
@@ -155,17 +163,56 @@ def verify_form(request):
     form = VerifyForm(request.GET or None)
     if form.is_bound and form.is_valid():
         number = form.cleaned_data["number"].strip()
-        certificate = Certificate.objects.issued().filter(Q(serial_number=number) | Q(verification_code=number)).first()
+        name = form.cleaned_data["name"].strip()
+        # Serial numbers run in sequence, so a number alone would let anyone walk the register: it needs the name.
+        certificate = (
+            Certificate.objects.issued()
+            .filter(Q(verification_code=number) | Q(serial_number=number, holder_name=name or None))
+            .first()
+        )
         if certificate is not None:
             return redirect(certificate)
-        form.add_error("number", _("No certificate has this number. Check it and try again."))
+        form.add_error("number", _("No certificate has this number (and name). Check them and try again."))
     return render(request, "certification/verify_form.html", {"form": form, "file_form": GenuineFileForm()})
 
 
+class SizeLimitedUploadHandler(FileUploadHandler):
+    """Stops reading an anonymous upload once it is larger than any certificate, instead of spooling it to disk."""
+
+    def __init__(self, request=None, limit: int = MAX_CHECKED_FILE_SIZE):
+        super().__init__(request)
+        self.limit = limit
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.request.upload_too_large = True
+            raise StopUpload(connection_reset=True)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+@csrf_exempt  # the handler must be in place before the CSRF check reads the body; the check runs below
 @rate_limited("verify")
 @require_http_methods(["GET", "POST"])
 def verify_file(request):
+    request.upload_handlers.insert(0, SizeLimitedUploadHandler(request))
+    return _verify_file(request)
+
+
+@csrf_protect
+def _verify_file(request):
     """Is this file genuine? Its SHA-256 must be that of a certificate's stored PDF."""
+    if request.method == "POST":
+        request.FILES  # noqa: B018  (parse the body now, through the size-limited handler)
+    if getattr(request, "upload_too_large", False):
+        form = GenuineFileForm(request.POST)
+        form.is_valid()
+        form.add_error("file", _("The file is larger than any certificate (at most 5 MB)."))
+        return render(request, "certification/verify_file.html", {"file_form": form, "result": None})
     form = GenuineFileForm(request.POST or None, request.FILES or None)
     result = None
     if form.is_bound and form.is_valid():
@@ -184,7 +231,11 @@ def verify_detail(request, code: str):
     certificate = get_object_or_404(
         Certificate.objects.issued().select_related("predecessor", "successor"), verification_code=code
     )
-    return render(request, "certification/verify_detail.html", {"certificate": certificate})
+    user = request.user
+    can_take_badge = user.is_authenticated and (user.is_administrator or certificate.caregiver.user_id == user.pk)
+    return render(
+        request, "certification/verify_detail.html", {"certificate": certificate, "can_take_badge": can_take_badge}
+    )
 
 
 @rate_limited("verify")
@@ -216,10 +267,18 @@ def ob_achievement(request, star_level: int):
     return JsonResponse(openbadges.achievement(star_level), json_dumps_params={"ensure_ascii": False})
 
 
-@rate_limited("verify")
+@login_required
 def ob_credential(request, code: str):
-    """The credential as JSON (unsigned view) or, with ?format=jwt or Accept: application/vc+jwt, the VC-JWT."""
-    certificate = get_object_or_404(Certificate.objects.issued().select_related("caregiver"), verification_code=code)
+    """The credential as JSON (unsigned view) or, with ?format=jwt or Accept: application/vc+jwt, the VC-JWT.
+
+    Only for the holder (and administrators): the identity hash and its salt, beside the masked number on the public
+    page, would let anyone recover the full identity card number by trying the few thousand possible birth dates.
+    The holder hands the credential to whoever needs it.
+    """
+    certificates = Certificate.objects.issued().select_related("caregiver")
+    if not request.user.is_administrator:
+        certificates = certificates.filter(caregiver__user=request.user)
+    certificate = get_object_or_404(certificates, verification_code=code)
     wants_jwt = request.GET.get("format") == "jwt" or "application/vc+jwt" in request.headers.get("Accept", "")
     if wants_jwt:
         response = HttpResponse(openbadges.credential_jwt(certificate), content_type="application/vc+jwt")

@@ -73,6 +73,9 @@ class EvaluationViewSet(ModelViewSet):
     copy_view_enabled = False
     form_fields = []
 
+    def get_queryset(self, request):
+        return Evaluation.objects.select_related("caregiver__user", "assessor", "rule_set")
+
 
 class CertificateViewSet(ModelViewSet):
     model = Certificate

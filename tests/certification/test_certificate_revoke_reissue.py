@@ -74,3 +74,34 @@ def test_admin_screens_revoke_and_reissue(client, certificate, administrator, as
     assert response.status_code == 302
     certificate.refresh_from_db()
     assert certificate.status == Certificate.Status.REVOKED
+
+
+def test_a_certificate_being_issued_cannot_be_revoked(decided_evaluation, administrator, monkeypatch):
+    from certification import certificates as services_module
+
+    def broken_render(*args, **kwargs):
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(services_module, "certificate_render_pdf", broken_render)
+    with pytest.raises(RuntimeError):
+        certificates.certificate_issue(evaluation_id=decided_evaluation.pk)
+    pending = Certificate.objects.get()
+    with pytest.raises(ValidationError):
+        certificates.certificate_revoke(certificate=pending, actor=administrator, reason="测试")
+    pending.refresh_from_db()
+    assert pending.status == Certificate.Status.PENDING
+
+
+def test_a_name_no_font_prints_takes_no_serial_number(assessor, rules):
+    from certification.fonts import MissingGlyphsError
+    from certification.models import SerialCounter
+    from tests.factories.accounts import CaregiverFactory
+    from tests.factories.certification import decided_evaluation_for
+
+    evaluation = decided_evaluation_for(
+        caregiver=CaregiverFactory(user__name="王\U0010fffd"), assessor=assessor, rule_set=rules
+    )
+    with pytest.raises(MissingGlyphsError):
+        certificates.certificate_issue(evaluation_id=evaluation.pk)
+    assert not Certificate.objects.exists()
+    assert not SerialCounter.objects.filter(last_value__gt=0).exists()

@@ -31,6 +31,13 @@ def test_unknown_placeholders_and_bad_colours_are_refused():
     assert "accent_color" in error.value.message_dict
 
 
+def test_placeholders_take_no_format_spec():
+    template = CertificateTemplate(name="格式", statement="{holder_name} {star_level:>999999999}")
+    with pytest.raises(ValidationError) as error:
+        template.full_clean()
+    assert "statement" in error.value.message_dict
+
+
 def test_only_one_template_is_active():
     from django.db import IntegrityError, transaction
 

@@ -22,6 +22,7 @@ def downloader(client):
 
 
 def test_credential_follows_the_ob3_data_model(client, certificate):
+    client.force_login(certificate.caregiver.user)
     credential = client.get(f"/verify/{certificate.verification_code}/badge/").json()
     assert credential["@context"] == [
         "https://www.w3.org/ns/credentials/v2",
@@ -54,7 +55,19 @@ def test_the_issuer_profile_and_key_are_published(client):
     assert client.get("/ob/keys/unknown/").status_code == 404
 
 
+def test_the_credential_is_only_for_its_holder_and_administrators(client, certificate, administrator):
+    from tests.factories.accounts import CaregiverFactory
+
+    url = f"/verify/{certificate.verification_code}/badge/"
+    assert client.get(url).status_code == 302  # anonymous: to the login page
+    client.force_login(CaregiverFactory().user)
+    assert client.get(url).status_code == 404
+    client.force_login(administrator)
+    assert client.get(url).status_code == 200
+
+
 def test_the_vc_jwt_verifies_with_another_library_and_its_status_is_checked(client, certificate, administrator):
+    client.force_login(certificate.caregiver.user)
     token = client.get(f"/verify/{certificate.verification_code}/badge/?format=jwt").content.decode()
     assert certificate.caregiver.national_id not in token
     pem = openbadges.signing_key().as_pem(private=False)

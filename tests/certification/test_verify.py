@@ -38,10 +38,18 @@ def test_unknown_code_is_not_found(client, db):
     assert client.get("/verify/no-such-code.json").status_code == 404
 
 
-def test_lookup_by_serial_number_redirects_to_the_certificate(client, certificate):
-    response = client.get(reverse("certification:verify_form"), {"number": certificate.serial_number})
+def test_lookup_by_serial_number_needs_the_holders_name(client, certificate):
+    url = reverse("certification:verify_form")
+    # Serial numbers run in sequence: without the name they would let anyone walk the register.
+    alone = client.get(url, {"number": certificate.serial_number})
+    assert alone.status_code == 200 and alone.context["form"].errors["number"]
+    wrong = client.get(url, {"number": certificate.serial_number, "name": "李四"})
+    assert wrong.status_code == 200
+    response = client.get(url, {"number": certificate.serial_number, "name": certificate.holder_name})
     assert response.status_code == 302
     assert response["Location"] == f"/verify/{certificate.verification_code}/"
+    by_code = client.get(url, {"number": certificate.verification_code})
+    assert by_code["Location"] == f"/verify/{certificate.verification_code}/"
 
 
 def test_lookup_of_an_unknown_number_explains(client, db):
@@ -96,7 +104,7 @@ def test_lookups_are_rate_limited(client, certificate, settings):
     assert [client.get(url).status_code for _ in range(3)] == [200, 200, 200]
     refused = client.get(url)
     assert refused.status_code == 429 and refused["Retry-After"] == "60"
-    assert client.get("/verify/", {"number": certificate.serial_number}).status_code == 429
+    assert client.get("/verify/", {"number": certificate.verification_code}).status_code == 429
     cache.clear()
 
 
@@ -111,5 +119,28 @@ def test_a_certificate_being_issued_is_not_public(client, decided_evaluation, mo
         certificate_services.certificate_issue(evaluation_id=decided_evaluation.pk)
     pending = Certificate.objects.get()
     assert client.get(f"/verify/{pending.verification_code}/").status_code == 404
+    client.force_login(pending.caregiver.user)
     assert client.get(f"/verify/{pending.verification_code}/badge/").status_code == 404
     assert client.get("/verify/", {"number": pending.serial_number}).status_code == 200  # "no such certificate"
+
+
+def test_an_oversized_upload_is_cut_off_with_a_clear_error(client, db, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from certification import views
+
+    big = SimpleUploadedFile("big.pdf", b"%PDF" + b"0" * (views.MAX_CHECKED_FILE_SIZE + 10))
+    response = client.post("/verify/file/", {"file": big})
+    assert response.status_code == 200
+    assert response.context["result"] is None
+    assert "5 MB" in str(response.context["file_form"].errors["file"])
+
+
+def test_ipv6_clients_are_limited_per_64_network(rf):
+    from certification.ratelimit import client_address
+
+    first = rf.get("/", REMOTE_ADDR="2001:db8:1:2::1")
+    second = rf.get("/", REMOTE_ADDR="2001:db8:1:2:ffff::9")
+    assert client_address(first) == client_address(second) == "2001:db8:1:2::/64"
+    assert client_address(rf.get("/", REMOTE_ADDR="::ffff:10.1.2.3")) == "10.1.2.3"
+    assert client_address(rf.get("/", REMOTE_ADDR="10.1.2.3")) == "10.1.2.3"

@@ -8,7 +8,7 @@ PROBE = "import django; django.setup(); from django.conf import settings; print(
 
 
 def run_with(env: dict[str, str], module: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL"}}
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL", "CACHE_URL"}}
     return subprocess.run(
         [sys.executable, "-c", PROBE],
         cwd=settings.BASE_DIR,
@@ -29,6 +29,7 @@ def test_production_starts_with_them():
         "SECRET_KEY": "x" * 50,
         "ALLOWED_HOSTS": "carestar.example.gov.cn",
         "SITE_URL": "https://carestar.example.gov.cn/",
+        "CACHE_URL": "redis://127.0.0.1:6379/1",
     }
     result = run_with(env, "config.settings.production")
     assert result.returncode == 0, result.stderr

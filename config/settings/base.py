@@ -175,7 +175,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(BROKER_DATA_DIR / "control"),
         "store_processed": False,
         # The transport sleeps this long between fetches; the 1 s default caps a worker at one task a second.
-        "polling_interval": 0.05,
+        "polling_interval": 0.02,
     }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -91,7 +91,7 @@ def _needs_glyph(character: str) -> bool:
 
 def font_subsets(text: str) -> list[FontSubset]:
     """Subsets of the installed fonts that together draw every character of `text`."""
-    needed = {ord(character) for character in text if _needs_glyph(character)}
+    needed = {ord(character) for character in set(text) if _needs_glyph(character)}
     missing = set(needed)
     subsets = []
     for face in _faces():

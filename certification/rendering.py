@@ -121,7 +121,7 @@ def certificate_document(certificate, *, template=None) -> tuple[str, DocumentRe
         draft = render_to_string("certificates/certificate.html", context)
         context["font_faces"] = [
             (subset.css_family, subset.weight, resources.add(subset.data, "font/otf"))
-            for subset in font_subsets(strip_tags(draft))
+            for subset in font_subsets(strip_tags(draft.split("</style>", 1)[-1]))
         ]
         return render_to_string("certificates/certificate.html", context), resources
 

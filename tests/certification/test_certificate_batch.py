@@ -75,3 +75,26 @@ def test_batch_admin_pages_and_zip(client, three_decisions, administrator, djang
 def test_batch_admin_is_for_administrators(client, assessor):
     client.force_login(assessor)
     assert client.get("/admin/certificate_batches/").status_code in (302, 403)
+
+
+def test_the_batch_list_costs_the_same_with_one_or_many_batches(client, three_decisions, administrator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from certification.models import CertificateBatch
+
+    administrator.is_superuser = True
+    administrator.save()
+    client.force_login(administrator)
+
+    def queries() -> int:
+        client.get("/admin/certificate_batches/")
+        with CaptureQueriesContext(connection) as context:
+            assert client.get("/admin/certificate_batches/").status_code == 200
+        return len(context.captured_queries)
+
+    certificates.certificate_batch_create(actor=administrator, name="第一批")
+    one = queries()
+    for number in range(5):
+        CertificateBatch.objects.create(name=f"批次{number}", created_by=administrator)
+    assert queries() == one

@@ -61,26 +61,31 @@ def status_list_revoked_indexes(*, list_number: int) -> set[int]:
 
 def certificate_batch_progress(*, batch) -> dict:
     """Issued, failed and pending items of a batch, in one query."""
-    progress = batch.items.aggregate(
-        total=Count("pk"),
-        issued=Count("pk", filter=Q(certificate__isnull=False)),
-        failed=Count("pk", filter=Q(certificate__isnull=True) & ~Q(error="")),
-    )
-    progress["pending"] = progress["total"] - progress["issued"] - progress["failed"]
-    progress["percent"] = round(100 * progress["issued"] / progress["total"]) if progress["total"] else 100
-    progress["done"] = progress["pending"] == 0
-    return progress
+    counted = _batches_with_counts().get(pk=batch.pk)
+    pending = counted.total - counted.issued - counted.failed
+    return {
+        "total": counted.total,
+        "issued": counted.issued,
+        "failed": counted.failed,
+        "pending": pending,
+        "percent": round(100 * counted.issued / counted.total) if counted.total else 100,
+        "done": pending == 0,
+    }
 
 
 def certificate_batches_with_progress(*, limit: int = 50):
     """The latest batches with their issued, failed and pending counts, in one query."""
-    from .models import CertificateBatch
-
-    batches = CertificateBatch.objects.select_related("institution", "county", "created_by").annotate(
-        total=Count("items"),
-        issued=Count("items", filter=Q(items__certificate__isnull=False)),
-        failed=Count("items", filter=Q(items__certificate__isnull=True) & ~Q(items__error="")),
-    )[:limit]
+    batches = _batches_with_counts().select_related("institution", "county", "created_by")[:limit]
     for batch in batches:
         batch.pending = batch.total - batch.issued - batch.failed
     return batches
+
+
+def _batches_with_counts():
+    from .models import CertificateBatch
+
+    return CertificateBatch.objects.annotate(
+        total=Count("items"),
+        issued=Count("items", filter=Q(items__certificate__isnull=False)),
+        failed=Count("items", filter=Q(items__certificate__isnull=True) & ~Q(items__error="")),
+    )

@@ -24,13 +24,6 @@ from .practicals.selectors import practical_latest
 from .ratelimit import rate_limited
 
 
-def caregiver_required(request) -> CaregiverProfile:
-    caregiver = caregiver_for(request.user)
-    if caregiver is None:
-        raise PermissionDenied(_("This page is for caregivers."))
-    return caregiver
-
-
 def assessor_required(request) -> None:
     if not request.user.has_role(Role.ASSESSOR):
         raise PermissionDenied(_("This page is for assessors."))

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Case,
     Count,
@@ -20,6 +21,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import CaregiverProfile, County, Institution, Role
 
@@ -48,6 +50,14 @@ def caregiver_for(user) -> CaregiverProfile | None:
         return user.caregiver_profile
     except CaregiverProfile.DoesNotExist:
         return None
+
+
+def caregiver_required(request) -> CaregiverProfile:
+    """The requesting caregiver, or 403 for anyone else: the guard of every caregiver page."""
+    caregiver = caregiver_for(request.user)
+    if caregiver is None:
+        raise PermissionDenied(_("This page is for caregivers."))
+    return caregiver
 
 
 # --- Courses ----------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -67,17 +67,10 @@ def course_list(request):
     )
 
 
-def _caregiver(request):
-    caregiver = selectors.caregiver_for(request.user)
-    if caregiver is None:
-        raise PermissionDenied(_("This page is for caregivers."))
-    return caregiver
-
-
 @login_required
 @require_POST
 def enrol(request, course_id: int):
-    caregiver = _caregiver(request)
+    caregiver = selectors.caregiver_required(request)
     course = get_object_or_404(CoursePage.objects.live(), pk=course_id)
     try:
         services.enrollment_create(caregiver=caregiver, course=course)
@@ -91,7 +84,7 @@ def enrol(request, course_id: int):
 @login_required
 @require_POST
 def lesson_complete(request, lesson_id: int):
-    caregiver = _caregiver(request)
+    caregiver = selectors.caregiver_required(request)
     lesson = get_object_or_404(LessonPage.objects.live(), pk=lesson_id)
     try:
         services.lesson_complete(caregiver=caregiver, lesson=lesson)
@@ -107,7 +100,7 @@ def lesson_complete(request, lesson_id: int):
 
 @login_required
 def my_learning(request):
-    caregiver = _caregiver(request)
+    caregiver = selectors.caregiver_required(request)
     context = selectors.my_learning(caregiver=caregiver)
     completed_course_ids = [e.course_id for e in context["enrollments"] if e.completed_at]
     context.update(

@@ -4,7 +4,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,18 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import CaregiverProfile
-from training.selectors import caregiver_for
+from training.selectors import caregiver_required
 
 from . import selectors, services
 from .models import Exam, ExamAttempt
-
-
-def caregiver_required(request) -> CaregiverProfile:
-    caregiver = caregiver_for(request.user)
-    if caregiver is None:
-        raise PermissionDenied(_("This page is for caregivers."))
-    return caregiver
 
 
 def _own_attempt(request, attempt_id: int) -> ExamAttempt:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
@@ -128,11 +128,41 @@ def _supersede(*, certificate: Certificate, reason: str, actor: User | None) -> 
     log(certificate, "carestar.certificate.supersede", user=actor, data={"reason": reason})
 
 
-def certificate_issue(*, evaluation_id: int) -> Certificate:
-    """Issue the certificate for a decided evaluation.
+def _decision_outdated(evaluation: Evaluation) -> bool:
+    """A later decision for the same caregiver exists: this one's certificate would be stale on arrival."""
+    return (
+        Evaluation.objects.filter(caregiver_id=evaluation.caregiver_id, status=Evaluation.Status.DECIDED)
+        .filter(Q(decided_at__gt=evaluation.decided_at) | Q(decided_at=evaluation.decided_at, pk__gt=evaluation.pk))
+        .exists()
+    )
+
+
+def _withdraw_certificates(*, evaluation: Evaluation) -> None:
+    """A decision at level 0 (a downgrade, a re-evaluation not passed): the holder's certificates stop being valid."""
+    reason = _("Star level withdrawn by the decision of %(date)s.") % {
+        "date": timezone.localdate(evaluation.decided_at)
+    }
+    for certificate in Certificate.objects.select_for_update().filter(
+        caregiver_id=evaluation.caregiver_id, status=Certificate.Status.VALID
+    ):
+        certificate.status = Certificate.Status.REVOKED
+        certificate.status_changed_at = timezone.now()
+        certificate.status_reason = reason
+        certificate.save(update_fields=["status", "status_changed_at", "status_reason"])
+        log(
+            certificate,
+            "carestar.certificate.revoke",
+            user=None,
+            data={"before": Certificate.Status.VALID, "after": Certificate.Status.REVOKED, "evaluation": evaluation.pk},
+        )
+
+
+def certificate_issue(*, evaluation_id: int) -> Certificate | None:
+    """Issue the certificate for a decided evaluation, or withdraw the holder's certificates at level 0.
 
     Idempotent: a redelivered task, or two workers racing, end with the one certificate the constraint allows.
     A certificate from an earlier decision that is still valid is superseded by this one (upgrade, re-evaluation).
+    A decision overtaken by a later one before its certificate was issued gets none (returns None).
     """
     with transaction.atomic():
         evaluation = (
@@ -143,14 +173,17 @@ def certificate_issue(*, evaluation_id: int) -> Certificate:
         certificate = Certificate.objects.filter(evaluation=evaluation, kind=Certificate.Kind.ORIGINAL).first()
         if certificate is None:
             _lock_holder(evaluation.caregiver_id)
+            if _decision_outdated(evaluation):
+                logger.info("evaluation %s was overtaken by a later decision: no certificate", evaluation_id)
+                return None
+            if evaluation.level == 0:
+                _withdraw_certificates(evaluation=evaluation)
+                return None
             # Refuse a name no font can print before a number is taken: nothing is left pending for ever.
             font_subsets(evaluation.caregiver.name)
             previous = (
                 Certificate.objects.filter(
-                    caregiver=evaluation.caregiver,
-                    status=Certificate.Status.VALID,
-                    successor__isnull=True,
-                    evaluation__decided_at__lte=evaluation.decided_at,
+                    caregiver=evaluation.caregiver, status=Certificate.Status.VALID, successor__isnull=True
                 )
                 .order_by("-issued_on", "-id")
                 .first()
@@ -358,14 +391,26 @@ def _send_expiry_reminder(*, certificate: Certificate, today: datetime.date) -> 
 
 
 def certificate_batch_create(
-    *, actor: User, name: str, institution_id: int | None = None, county_id: int | None = None
+    *,
+    actor: User,
+    name: str,
+    institution_id: int | None = None,
+    county_id: int | None = None,
+    round_id: int | None = None,
 ) -> CertificateBatch:
-    """Issue certificates for every decided evaluation (of an institution or county) that has none yet."""
+    """Issue certificates for every decision in force (of a round, an institution or a county) that has none yet."""
     _require_administrator(actor)
     # Pending certificates are included: their issue is completed with the number they already hold.
-    evaluations = Evaluation.objects.filter(status=Evaluation.Status.DECIDED).exclude(
-        pk__in=Certificate.objects.issued().filter(kind=Certificate.Kind.ORIGINAL).values("evaluation_id")
+    latest = Evaluation.objects.filter(
+        caregiver_id=OuterRef("caregiver_id"), status=Evaluation.Status.DECIDED
+    ).order_by("-decided_at", "-id")
+    evaluations = (
+        Evaluation.objects.filter(status=Evaluation.Status.DECIDED, level__gte=1)
+        .filter(pk=Subquery(latest.values("pk")[:1]))
+        .exclude(pk__in=Certificate.objects.issued().filter(kind=Certificate.Kind.ORIGINAL).values("evaluation_id"))
     )
+    if round_id:
+        evaluations = evaluations.filter(round_id=round_id)
     if institution_id:
         evaluations = evaluations.filter(caregiver__institution_id=institution_id)
     if county_id:
@@ -375,7 +420,7 @@ def certificate_batch_create(
         raise ValidationError(_("Every decided evaluation in this selection already has its certificate."))
     with transaction.atomic():
         batch = CertificateBatch.objects.create(
-            name=name, institution_id=institution_id, county_id=county_id, created_by=actor
+            name=name, institution_id=institution_id, county_id=county_id, round_id=round_id, created_by=actor
         )
         CertificateBatchItem.objects.bulk_create(
             CertificateBatchItem(batch=batch, evaluation_id=evaluation_id) for evaluation_id in evaluation_ids
@@ -397,6 +442,10 @@ def certificate_batch_item_process(*, item_id: int) -> None:
     except MissingGlyphsError as error:
         # Not worth retrying: the holder's name needs a font (or a correction) first.
         CertificateBatchItem.objects.filter(pk=item_id).update(error=str(error)[:300])
+        return
+    if certificate is None:
+        error = _("No certificate: a later decision replaced this one.")
+        CertificateBatchItem.objects.filter(pk=item_id).update(error=error)
         return
     CertificateBatchItem.objects.filter(pk=item_id).update(certificate=certificate, error="")
 

@@ -9,12 +9,18 @@ from django.db import models
 from django.db.models import Q
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
-from modelcluster.fields import ParentalKey
-from modelcluster.models import ClusterableModel
-from wagtail.admin.panels import FieldPanel, InlinePanel
+from wagtail.admin.panels import FieldPanel
 from wagtail.models import PreviewableMixin, RevisionMixin
 
-# Exams and practical assessments live in their own modules; these names stay importable from here.
+from .evaluations.models import (  # noqa: F401
+    Appeal,
+    Evaluation,
+    EvaluationRound,
+    StarLevelRule,
+    StarRuleSet,
+)
+
+# Exams, practical assessments, evaluations and service data live in their own modules, importable from here.
 from .exams.models import (  # noqa: F401
     AttemptAnswer,
     Choice,
@@ -32,109 +38,9 @@ from .practicals.models import (  # noqa: F401
     PracticalStepScore,
     PracticalTemplate,
 )
+from .servicedata.models import ServiceDataClient, ServiceDataImport, ServiceIncident, ServiceMonth  # noqa: F401
 
-PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
 STAR_LEVEL = [MinValueValidator(1), MaxValueValidator(5)]
-
-
-# --- Star-level rule sets and evaluations ------------------------------------------------------------
-
-
-class StarRuleSet(ClusterableModel):
-    """A versioned set of criteria per star level; an evaluation records the version it used."""
-
-    name = models.CharField(_("name"), max_length=120)
-    version = models.CharField(_("version"), max_length=20)
-    effective_from = models.DateField(_("effective from"))
-    is_illustrative = models.BooleanField(
-        _("illustrative"), default=False, help_text=_("Example numbers, not taken from an adopted standard.")
-    )
-    notes = models.TextField(_("notes"), blank=True)
-
-    panels = [
-        FieldPanel("name"),
-        FieldPanel("version"),
-        FieldPanel("effective_from"),
-        FieldPanel("is_illustrative"),
-        FieldPanel("notes"),
-        InlinePanel("levels", label=_("criteria per star level"), min_num=1, max_num=5),
-    ]
-
-    class Meta:
-        ordering = ["-effective_from"]
-        constraints = [models.UniqueConstraint(fields=["name", "version"], name="rule_set_version_unique")]
-        verbose_name = _("star-level rule set")
-        verbose_name_plural = _("star-level rule sets")
-
-    def __str__(self):
-        return f"{self.name} {self.version}"
-
-
-class StarLevelRule(models.Model):
-    rule_set = ParentalKey(StarRuleSet, on_delete=models.CASCADE, related_name="levels")
-    level = models.PositiveSmallIntegerField(_("star level"), validators=STAR_LEVEL)
-    min_training_hours = models.DecimalField(_("minimum training hours"), max_digits=6, decimal_places=1, default=0)
-    min_theory_score = models.PositiveSmallIntegerField(_("minimum theory score"), default=0, validators=PERCENT)
-    min_practical_score = models.PositiveSmallIntegerField(_("minimum practical score"), default=0, validators=PERCENT)
-    min_years_of_service = models.PositiveSmallIntegerField(_("minimum years of service"), default=0)
-    min_practitioner_level = models.PositiveSmallIntegerField(
-        _("LTC practitioner level required"),
-        choices=[(0, _("None")), (5, _("Level 5")), (4, _("Level 4")), (3, _("Level 3"))],
-        default=0,
-    )
-
-    panels = [
-        FieldPanel("level"),
-        FieldPanel("min_training_hours"),
-        FieldPanel("min_theory_score"),
-        FieldPanel("min_practical_score"),
-        FieldPanel("min_years_of_service"),
-        FieldPanel("min_practitioner_level"),
-    ]
-
-    class Meta:
-        ordering = ["level"]
-        constraints = [models.UniqueConstraint(fields=["rule_set", "level"], name="rule_level_unique")]
-
-    def __str__(self):
-        return f"{self.rule_set} · {self.level}★"
-
-
-class Evaluation(models.Model):
-    class Status(models.TextChoices):
-        DECIDED = "decided", _("Decided")
-
-    caregiver = models.ForeignKey(
-        "accounts.CaregiverProfile", on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("caregiver")
-    )
-    assessor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="evaluations_assessed",
-        verbose_name=_("assessor"),
-    )
-    rule_set = models.ForeignKey(
-        StarRuleSet, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("rule set")
-    )
-    practical_score = models.PositiveSmallIntegerField(_("practical assessment score"), validators=PERCENT)
-    computed_level = models.PositiveSmallIntegerField(_("computed star level"), default=0)
-    level = models.PositiveSmallIntegerField(_("star level awarded"), validators=STAR_LEVEL)
-    reason = models.TextField(_("reason for a lower level"), blank=True)
-    criteria_snapshot = models.JSONField(_("criteria as evaluated"), default=dict)
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DECIDED)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [
-            models.CheckConstraint(condition=Q(level__lte=models.F("computed_level")), name="level_at_most_computed")
-        ]
-        verbose_name = _("star evaluation")
-        verbose_name_plural = _("star evaluations")
-
-    def __str__(self):
-        return f"{self.caregiver} · {self.level}★"
 
 
 # --- Certificates -------------------------------------------------------------------------------------
@@ -408,6 +314,14 @@ class CertificateBatch(models.Model):
     )
     county = models.ForeignKey(
         "accounts.County", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("county")
+    )
+    round = models.ForeignKey(
+        EvaluationRound,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="certificate_batches",
+        verbose_name=_("evaluation round"),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")

@@ -3,20 +3,7 @@
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
-from accounts.models import CaregiverProfile, User
-
 from .models import Certificate
-
-
-def candidates_for_assessor(*, assessor: User, query: str = ""):
-    """Caregivers this assessor may evaluate: never themselves, never staff of their own institution."""
-    candidates = CaregiverProfile.objects.select_related("user", "institution__county").exclude(user=assessor)
-    institution_id = getattr(getattr(assessor, "assessor_profile", None), "institution_id", None)
-    if institution_id is not None:
-        candidates = candidates.exclude(institution_id=institution_id)
-    if query:
-        candidates = candidates.filter(Q(user__name__icontains=query) | Q(institution__name__icontains=query))
-    return candidates.order_by("user__name")
 
 
 def certificate_public_record(*, certificate: Certificate) -> dict:

@@ -3,13 +3,20 @@
 from celery import shared_task
 
 from . import certificates, services
+from .evaluations import services as evaluation_services
 
 RETRYING = {"autoretry_for": (Exception,), "retry_backoff": 5, "retry_backoff_max": 300, "max_retries": 8}
 
 
 @shared_task(**RETRYING)
 def certificate_issue_task(evaluation_id: int) -> str:
-    return certificates.certificate_issue(evaluation_id=evaluation_id).serial_number
+    certificate = certificates.certificate_issue(evaluation_id=evaluation_id)
+    return certificate.serial_number if certificate else ""
+
+
+@shared_task(**RETRYING)
+def evaluation_notify_task(evaluation_id: int) -> bool:
+    return evaluation_services.evaluation_notify(evaluation_id=evaluation_id)
 
 
 @shared_task(**RETRYING)

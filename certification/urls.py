@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .evaluations import urls as evaluation_urls
 from .exams import urls as exam_urls
 from .practicals import urls as practical_urls
 
@@ -9,8 +10,7 @@ app_name = "certification"
 urlpatterns = [
     *exam_urls.urlpatterns,
     *practical_urls.urlpatterns,
-    path("assess/", views.assessor_home, name="assessor_home"),
-    path("assess/caregivers/<int:caregiver_id>/evaluate/", views.evaluation_new, name="evaluation_new"),
+    *evaluation_urls.urlpatterns,
     path("me/certificates/<int:certificate_id>/pdf/", views.certificate_download, name="certificate_download"),
     path("verify/", views.verify_form, name="verify_form"),
     path("verify/file/", views.verify_file, name="verify_file"),

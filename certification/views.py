@@ -1,9 +1,7 @@
 import hashlib
 
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
@@ -14,98 +12,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
-from accounts.models import CaregiverProfile, Role
 from training.selectors import caregiver_for
 
-from . import openbadges, selectors, services
-from .eligibility import caregiver_facts, rule_set_current, star_level_compute
+from . import openbadges, selectors
 from .models import Certificate
-from .practicals.selectors import practical_latest
 from .ratelimit import rate_limited
-
-
-def assessor_required(request) -> None:
-    if not request.user.has_role(Role.ASSESSOR):
-        raise PermissionDenied(_("This page is for assessors."))
-
-
-# --- Assessors -----------------------------------------------------------------------------------------
-
-
-@login_required
-def assessor_home(request):
-    assessor_required(request)
-    query = request.GET.get("q", "").strip()
-    return render(
-        request,
-        "certification/assessor_home.html",
-        {"query": query, "candidates": selectors.candidates_for_assessor(assessor=request.user, query=query)[:50]},
-    )
-
-
-class EvaluationForm(forms.Form):
-    practical_score = forms.IntegerField(label=gettext_lazy("Practical assessment score"), min_value=0, max_value=100)
-    level = forms.TypedChoiceField(
-        label=gettext_lazy("Star level awarded"), coerce=int, choices=[(n, f"{n} ★") for n in range(1, 6)]
-    )
-    reason = forms.CharField(label=gettext_lazy("Reason for a lower level"), required=False, widget=forms.Textarea)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def evaluation_new(request, caregiver_id: int):
-    assessor_required(request)
-    caregiver = get_object_or_404(CaregiverProfile.objects.select_related("user", "institution"), pk=caregiver_id)
-    conflict = services.assessor_conflict(assessor=request.user, caregiver=caregiver)
-    if conflict:
-        raise PermissionDenied(conflict)
-    rule_set = rule_set_current()
-    if rule_set is None:
-        raise Http404(_("No star-level rule set is in force."))
-    # The latest practical assessment fills the score in; the assessor may still type another to check it.
-    practical = practical_latest(caregiver=caregiver)
-    typed = request.GET.get("practical_score", "")
-    practical_score = min(int(typed), 100) if typed.isdigit() else int(practical.eligible_score) if practical else 0
-    initial = {"practical_score": practical_score} if practical or typed else {}
-    form = EvaluationForm(request.POST or None, initial=initial)
-    if form.is_bound and form.is_valid():
-        practical_score = form.cleaned_data["practical_score"]
-    eligibility = star_level_compute(
-        facts=caregiver_facts(caregiver=caregiver), rule_set=rule_set, practical_score=practical_score
-    )
-    if form.is_bound and form.is_valid():
-        try:
-            evaluation = services.evaluation_record(
-                assessor=request.user,
-                caregiver=caregiver,
-                rule_set=rule_set,
-                practical_score=form.cleaned_data["practical_score"],
-                level=form.cleaned_data["level"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(
-                request,
-                _("Evaluation recorded: %(level)s stars. The certificate is being issued.")
-                % {"level": evaluation.level},
-            )
-            return redirect("certification:assessor_home")
-    return render(
-        request,
-        "certification/evaluation_form.html",
-        {
-            "caregiver": caregiver,
-            "national_id": caregiver.national_id_for(request.user),
-            "rule_set": rule_set,
-            "eligibility": eligibility,
-            "practical_score": practical_score,
-            "practical": practical,
-            "form": form,
-        },
-    )
-
 
 # --- Certificates --------------------------------------------------------------------------------------
 

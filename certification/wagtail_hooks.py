@@ -15,7 +15,20 @@ from .practicals.wagtail_hooks import practical_assessment_viewset, practical_te
 
 @hooks.register("register_log_actions")
 def register_certification_log_actions(actions):
-    actions.register_action("carestar.evaluation.decide", _("Decide star evaluation"), _("Star evaluation decided"))
+    for action, label, message in [
+        ("open", _("Open star evaluation"), _("Star evaluation opened")),
+        ("assign", _("Assign assessor"), _("Assessor assigned")),
+        ("propose", _("Propose star level"), _("Star level proposed")),
+        ("return", _("Return proposal"), _("Proposal returned to the assessor")),
+        ("decide", _("Decide star evaluation"), _("Star evaluation decided")),
+        ("withdraw", _("Withdraw star evaluation"), _("Star evaluation withdrawn")),
+        ("downgrade", _("Downgrade star level"), _("Star level downgraded")),
+        ("notify", _("Notify the caregiver"), _("Caregiver notified of the decision")),
+    ]:
+        actions.register_action(f"carestar.evaluation.{action}", label, message)
+    actions.register_action("carestar.appeal.file", _("File appeal"), _("Appeal filed"))
+    actions.register_action("carestar.appeal.decide", _("Decide appeal"), _("Appeal decided"))
+    actions.register_action("carestar.round.open", _("Open evaluation round"), _("Evaluation round opened"))
     actions.register_action("carestar.certificate.issue", _("Issue certificate"), _("Certificate issued"))
     actions.register_action("carestar.certificate.expire", _("Expire certificate"), _("Certificate expired"))
     actions.register_action("carestar.certificate.revoke", _("Revoke certificate"), _("Certificate revoked"))

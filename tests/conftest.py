@@ -64,10 +64,19 @@ def passed_exam(qualified_caregiver):
 
 
 @pytest.fixture
-def decided_evaluation(qualified_caregiver, passed_exam, assessor, rules, django_capture_on_commit_callbacks):
+def reviewer(db):
+    return AssessorFactory(user__name="吴复核").user
+
+
+@pytest.fixture
+def decided_evaluation(
+    qualified_caregiver, passed_exam, assessor, reviewer, administrator, rules, django_capture_on_commit_callbacks
+):
+    from .factories.certification import evaluation_through_workflow
+
     with django_capture_on_commit_callbacks(execute=False):
-        return certification_services.evaluation_record(
-            assessor=assessor, caregiver=qualified_caregiver, rule_set=rules, practical_score=85, level=2
+        return evaluation_through_workflow(
+            caregiver=qualified_caregiver, assessor=assessor, reviewer=reviewer, administrator=administrator, level=2
         )
 
 

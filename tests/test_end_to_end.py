@@ -14,7 +14,8 @@ from django.db.models import F
 from accounts import services as account_services
 from accounts.models import Role
 from certification.models import Certificate
-from tests.factories.accounts import CaregiverFactory, InstitutionFactory, valid_national_id
+from certification.evaluations import services as evaluation_services
+from tests.factories.accounts import CaregiverFactory, InstitutionFactory, UserFactory, valid_national_id
 from tests.factories.certification import correct_answers, exam_with_questions, rule_set
 from tests.factories.training import course_with_lessons, training_body_with_index
 from training.models import LessonVisit, TrainingHoursEntry
@@ -80,9 +81,13 @@ def test_a_caregiver_earns_a_verifiable_certificate(live_server, celery_worker):
     TrainingHoursEntry.objects.create(
         caregiver=caregiver, hours=Decimal("35"), source="adjustment", earned_on=datetime.date(2024, 1, 1)
     )
-    account_services.assessor_create(
+    examiner_user = account_services.assessor_create(
         username="examiner", password="examiner-pw", name="周考评", institution=InstitutionFactory()
     )
+    account_services.assessor_create(
+        username="reviewer", password="reviewer-pw", name="吴复核", institution=InstitutionFactory()
+    )
+    administrator = UserFactory(role=Role.ADMINISTRATOR)
 
     learner = Browser(live_server.url)
     learner.login("learner", "learner-pw")
@@ -102,11 +107,20 @@ def test_a_caregiver_earns_a_verifiable_certificate(live_server, celery_worker):
     assert "/result/" in result.url
     assert "100" in result.text
 
+    evaluation = evaluation_services.evaluation_apply(caregiver=caregiver)
+    evaluation_services.evaluation_assign(evaluation=evaluation, assessor=examiner_user.user, actor=administrator)
+
     examiner = Browser(live_server.url)
     examiner.login("examiner", "examiner-pw")
-    form = examiner.get(f"/assess/caregivers/{caregiver.pk}/evaluate/", params={"practical_score": 85}).text
+    assert f"/assess/evaluations/{evaluation.pk}/" in examiner.get("/assess/").text
+    form = examiner.get(f"/assess/evaluations/{evaluation.pk}/", params={"practical_score": 85}).text
     assert re.search(r"<strong>2</strong>", form), "the engine should compute two stars"
-    examiner.post(f"/assess/caregivers/{caregiver.pk}/evaluate/", {"practical_score": 85, "level": 2})
+    examiner.post(f"/assess/evaluations/{evaluation.pk}/", {"practical_score": 85, "level": 2})
+
+    reviewer = Browser(live_server.url)
+    reviewer.login("reviewer", "reviewer-pw")
+    assert f"/assess/evaluations/{evaluation.pk}/review/" in reviewer.get("/assess/").text
+    reviewer.post(f"/assess/evaluations/{evaluation.pk}/review/", {"action": "confirm", "note": ""})
 
     certificate = None
     deadline = time.monotonic() + 90

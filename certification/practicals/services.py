@@ -15,7 +15,7 @@ from .models import PracticalAssessment, PracticalStepScore, PracticalTemplate
 
 def assessor_conflict(*, assessor: User, caregiver: CaregiverProfile) -> str | None:
     # One rule for evaluations and practical assessments alike: it lives with the evaluation services.
-    from certification.services import assessor_conflict as rule
+    from certification.evaluations.services import assessor_conflict as rule
 
     return rule(assessor=assessor, caregiver=caregiver)
 

@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection, transaction
 
 from certification import certificates
 from certification.models import Certificate, SerialCounter
-from tests.factories.certification import stored_pdfs
+from tests.factories.certification import evaluation_through_workflow, stored_pdfs
 from tests.pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -120,26 +120,29 @@ def test_expired_certificates_are_marked(decided_evaluation):
 
 
 def test_the_decision_queues_issuance_after_commit(
-    qualified_caregiver, passed_exam, assessor, rules, django_capture_on_commit_callbacks
+    qualified_caregiver, passed_exam, assessor, reviewer, administrator, rules, django_capture_on_commit_callbacks
 ):
-    from certification import services
-
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        evaluation = services.evaluation_record(
-            assessor=assessor, caregiver=qualified_caregiver, rule_set=rules, practical_score=85, level=2
+        evaluation = evaluation_through_workflow(
+            caregiver=qualified_caregiver, assessor=assessor, reviewer=reviewer, administrator=administrator, level=2
         )
     assert len(callbacks) >= 1
     # CELERY_TASK_ALWAYS_EAGER in the test settings: the callback ran the task in-process.
     assert Certificate.objects.get(evaluation=evaluation).status == Certificate.Status.VALID
 
 
-def test_a_new_decision_supersedes_the_holders_valid_certificate(decided_evaluation, assessor, rules):
-    from certification import services
-
+def test_a_new_decision_supersedes_the_holders_valid_certificate(
+    decided_evaluation, assessor, reviewer, administrator, django_capture_on_commit_callbacks
+):
     first = certificates.certificate_issue(evaluation_id=decided_evaluation.pk)
-    upgrade = services.evaluation_record(
-        assessor=assessor, caregiver=decided_evaluation.caregiver, rule_set=rules, practical_score=85, level=2
-    )
+    with django_capture_on_commit_callbacks(execute=False):
+        upgrade = evaluation_through_workflow(
+            caregiver=decided_evaluation.caregiver,
+            assessor=assessor,
+            reviewer=reviewer,
+            administrator=administrator,
+            level=2,
+        )
     second = certificates.certificate_issue(evaluation_id=upgrade.pk)
     first.refresh_from_db()
     assert first.status == Certificate.Status.SUPERSEDED

@@ -117,8 +117,12 @@ def test_the_latest_result_feeds_the_star_evaluation(template, administrator, qu
 def test_the_evaluation_form_is_filled_in_from_the_latest_practical(
     client, template, administrator, qualified_caregiver, assessor, rules
 ):
+    from certification.evaluations import services as evaluation_services
+
+    evaluation = evaluation_services.evaluation_apply(caregiver=qualified_caregiver)
+    evaluation_services.evaluation_assign(evaluation=evaluation, assessor=assessor, actor=administrator)
     client.force_login(assessor)
-    url = f"/assess/caregivers/{qualified_caregiver.pk}/evaluate/"
+    url = f"/assess/evaluations/{evaluation.pk}/"
     assert 'name="practical_score"' in client.get(url).content.decode()
     assessment = assign(template, qualified_caregiver, assessor, administrator)
     services.practical_score(assessment=assessment, assessor=assessor, points=full_marks(template, **{"2": 37}))

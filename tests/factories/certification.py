@@ -68,7 +68,22 @@ def decided_evaluation_for(*, caregiver, assessor, rule_set, level: int = 2):
         level=level,
         status=Evaluation.Status.DECIDED,
         decided_at=timezone.now(),
+        appeal_until=timezone.localdate() + datetime.timedelta(days=30),
     )
+
+
+def evaluation_through_workflow(
+    *, caregiver, assessor, reviewer, administrator, level: int, practical_score: int = 85, reason: str = ""
+):
+    """Apply, assign, propose and confirm: a decision made the way the product makes it."""
+    from certification.evaluations import services
+
+    evaluation = services.evaluation_apply(caregiver=caregiver)
+    services.evaluation_assign(evaluation=evaluation, assessor=assessor, actor=administrator)
+    services.evaluation_propose(
+        evaluation=evaluation, assessor=assessor, practical_score=practical_score, level=level, reason=reason
+    )
+    return services.evaluation_confirm(evaluation=evaluation, reviewer=reviewer)
 
 
 def stored_pdfs() -> set[str]:

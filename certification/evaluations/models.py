@@ -1,0 +1,333 @@
+"""Star-level evaluation (星级评定): versioned rule sets, evaluations and their review, appeals, rounds."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+
+PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
+STAR_LEVEL = [MinValueValidator(1), MaxValueValidator(5)]
+
+
+class StarRuleSet(ClusterableModel):
+    """A versioned set of criteria per star level, in force from its effective date until the next version's.
+
+    A version that an evaluation has used is frozen: changes are made in a new version (copy it in the admin).
+    """
+
+    name = models.CharField(_("name"), max_length=120)
+    version = models.CharField(_("version"), max_length=20)
+    effective_from = models.DateField(_("effective from"))
+    is_illustrative = models.BooleanField(
+        _("illustrative"), default=False, help_text=_("Example numbers, not taken from an adopted standard.")
+    )
+    training_hours_window_years = models.PositiveSmallIntegerField(
+        _("training hours counted over (years)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Count only hours earned in the last N years. Leave blank to count every hour."),
+    )
+    service_window_months = models.PositiveSmallIntegerField(
+        _("satisfaction and complaints counted over (months)"), default=12, validators=[MinValueValidator(1)]
+    )
+    disqualifier_window_years = models.PositiveSmallIntegerField(
+        _("disqualifiers counted over (years)"), default=3, validators=[MinValueValidator(1)]
+    )
+    appeal_window_days = models.PositiveSmallIntegerField(
+        _("appeal window (days)"), default=30, validators=[MinValueValidator(1)]
+    )
+    re_evaluation_months = models.PositiveSmallIntegerField(
+        _("re-evaluation due after (months)"), default=24, validators=[MinValueValidator(1)]
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    panels = [
+        FieldRowPanel([FieldPanel("name"), FieldPanel("version"), FieldPanel("effective_from")]),
+        FieldPanel("is_illustrative"),
+        MultiFieldPanel(
+            [
+                FieldPanel("training_hours_window_years"),
+                FieldPanel("service_window_months"),
+                FieldPanel("disqualifier_window_years"),
+            ],
+            heading=_("Periods counted"),
+        ),
+        FieldRowPanel([FieldPanel("appeal_window_days"), FieldPanel("re_evaluation_months")]),
+        FieldPanel("notes"),
+        InlinePanel("levels", label=_("criteria per star level"), min_num=1, max_num=5),
+    ]
+
+    class Meta:
+        ordering = ["-effective_from", "-id"]
+        constraints = [models.UniqueConstraint(fields=["name", "version"], name="rule_set_version_unique")]
+        verbose_name = _("star-level rule set")
+        verbose_name_plural = _("star-level rule sets")
+
+    def __str__(self):
+        return f"{self.name} {self.version}"
+
+
+class StarLevelRule(ClusterableModel):
+    class PractitionerLevel(models.IntegerChoices):
+        NONE = 0, _("None")
+        LEVEL_5 = 5, _("Level 5")
+        LEVEL_4 = 4, _("Level 4")
+        LEVEL_3 = 3, _("Level 3")
+
+    rule_set = ParentalKey(StarRuleSet, on_delete=models.CASCADE, related_name="levels")
+    level = models.PositiveSmallIntegerField(_("star level"), validators=STAR_LEVEL)
+    min_training_hours = models.DecimalField(_("minimum training hours"), max_digits=6, decimal_places=1, default=0)
+    min_theory_score = models.PositiveSmallIntegerField(_("minimum theory score"), default=0, validators=PERCENT)
+    min_practical_score = models.PositiveSmallIntegerField(_("minimum practical score"), default=0, validators=PERCENT)
+    min_years_of_service = models.PositiveSmallIntegerField(_("minimum years of service"), default=0)
+    min_satisfaction_rate = models.DecimalField(
+        _("minimum service satisfaction (%)"), max_digits=5, decimal_places=2, default=0, validators=PERCENT
+    )
+    max_substantiated_complaints = models.PositiveSmallIntegerField(
+        _("most substantiated complaints allowed"),
+        null=True,
+        blank=True,
+        help_text=_("Leave blank for no limit."),
+    )
+    min_practitioner_level = models.PositiveSmallIntegerField(
+        _("LTC practitioner level required"), choices=PractitionerLevel.choices, default=PractitionerLevel.NONE
+    )
+    required_courses = ParentalManyToManyField(
+        "training.CoursePage", blank=True, related_name="+", verbose_name=_("courses that must be completed")
+    )
+    barred_by_liability_accident = models.BooleanField(_("barred by a liability accident"), default=True)
+    barred_by_ethics_breach = models.BooleanField(_("barred by an ethics breach"), default=True)
+
+    panels = [
+        FieldPanel("level"),
+        FieldRowPanel(
+            [FieldPanel("min_training_hours"), FieldPanel("min_theory_score"), FieldPanel("min_practical_score")]
+        ),
+        FieldRowPanel([FieldPanel("min_years_of_service"), FieldPanel("min_practitioner_level")]),
+        FieldRowPanel([FieldPanel("min_satisfaction_rate"), FieldPanel("max_substantiated_complaints")]),
+        FieldPanel("required_courses"),
+        FieldRowPanel([FieldPanel("barred_by_liability_accident"), FieldPanel("barred_by_ethics_breach")]),
+    ]
+
+    class Meta:
+        ordering = ["level"]
+        constraints = [models.UniqueConstraint(fields=["rule_set", "level"], name="rule_level_unique")]
+
+    def __str__(self):
+        return f"{self.rule_set} · {self.level}★"
+
+
+class EvaluationRound(models.Model):
+    """Evaluations opened at once for a whole institution or county (a re-evaluation round, 复评批次)."""
+
+    name = models.CharField(_("name"), max_length=120)
+    institution = models.ForeignKey(
+        "accounts.Institution",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("institution"),
+    )
+    county = models.ForeignKey(
+        "accounts.County", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("county")
+    )
+    closes_on = models.DateField(_("to be completed by"))
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("opened by")
+    )
+    opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(institution__isnull=True) | Q(county__isnull=True), name="round_one_scope"
+            )
+        ]
+        verbose_name = _("evaluation round")
+        verbose_name_plural = _("evaluation rounds")
+
+    def __str__(self):
+        return self.name
+
+
+class Evaluation(models.Model):
+    """One star evaluation of one caregiver, from application to decision.
+
+    A decided evaluation is a record: the database refuses any change to it (see migration 0007). An appeal or
+    a downgrade that changes the level is a new evaluation that `revises` the decided one.
+    """
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", _("Waiting for an assessor")
+        ASSIGNED = "assigned", _("With the assessor")
+        PROPOSED = "proposed", _("Waiting for review")
+        RETURNED = "returned", _("Returned to the assessor")
+        DECIDED = "decided", _("Decided")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class Source(models.TextChoices):
+        APPLICATION = "application", _("Application by the caregiver")
+        NOMINATION = "nomination", _("Nomination by the institution")
+        ROUND = "round", _("Re-evaluation round")
+        APPEAL = "appeal", _("Appeal")
+        DOWNGRADE = "downgrade", _("Downgrade on service data")
+
+    OPEN_STATUSES = (Status.APPLIED, Status.ASSIGNED, Status.PROPOSED, Status.RETURNED)
+
+    caregiver = models.ForeignKey(
+        "accounts.CaregiverProfile", on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("caregiver")
+    )
+    source = models.CharField(_("started by"), max_length=20, choices=Source.choices, default=Source.APPLICATION)
+    revises = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="revisions",
+        verbose_name=_("revises the decision"),
+    )
+    round = models.ForeignKey(
+        EvaluationRound,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="evaluations",
+        verbose_name=_("round"),
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    request_note = models.TextField(_("note with the request"), blank=True)
+    assessor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="evaluations_assessed",
+        verbose_name=_("assessor"),
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    rule_set = models.ForeignKey(
+        StarRuleSet,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="evaluations",
+        verbose_name=_("rule set"),
+    )
+    practical_score = models.PositiveSmallIntegerField(
+        _("practical assessment score"), null=True, blank=True, validators=PERCENT
+    )
+    observations = models.TextField(_("assessor's observations"), blank=True)
+    computed_level = models.PositiveSmallIntegerField(_("computed star level"), default=0)
+    level = models.PositiveSmallIntegerField(_("star level"), null=True, blank=True, validators=[MaxValueValidator(5)])
+    reason = models.TextField(_("reason for a lower level"), blank=True)
+    criteria_snapshot = models.JSONField(_("criteria as evaluated"), default=dict, blank=True)
+    proposed_at = models.DateTimeField(_("proposed at"), null=True, blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="evaluations_reviewed",
+        verbose_name=_("reviewer"),
+    )
+    review_note = models.TextField(_("reviewer's note"), blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.APPLIED)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    appeal_until = models.DateField(_("appeal possible until"), null=True, blank=True)
+    re_evaluation_due_on = models.DateField(_("re-evaluation due on"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["caregiver", "status", "decided_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level__isnull=True) | Q(level__lte=F("computed_level")), name="level_at_most_computed"
+            ),
+            # No one reviews their own proposal, whatever a form lets through.
+            models.CheckConstraint(
+                condition=Q(reviewer__isnull=True) | ~Q(reviewer=F("assessor")), name="evaluation_no_self_review"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="decided") | (Q(level__isnull=False) & Q(decided_at__isnull=False)),
+                name="decided_evaluation_complete",
+            ),
+            models.UniqueConstraint(
+                fields=["caregiver"],
+                condition=Q(status__in=["applied", "assigned", "proposed", "returned"]),
+                name="one_open_evaluation_per_caregiver",
+            ),
+        ]
+        verbose_name = _("star evaluation")
+        verbose_name_plural = _("star evaluations")
+
+    def __str__(self):
+        level = f"{self.level}★" if self.level is not None else self.get_status_display()
+        return f"{self.caregiver} · {level}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class Appeal(models.Model):
+    """A caregiver contests a decision (申诉); someone other than the first assessor decides it."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        UPHELD = "upheld", _("Upheld: level changed")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.PROTECT, related_name="appeals", verbose_name=_("decision appealed")
+    )
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("filed by")
+    )
+    grounds = models.TextField(_("grounds"))
+    filed_at = models.DateTimeField(_("filed at"), auto_now_add=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decision_note = models.TextField(_("reasons for the decision"), blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    result = models.OneToOneField(
+        Evaluation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appeal_result_of",
+        verbose_name=_("new decision"),
+    )
+
+    class Meta:
+        ordering = ["-filed_at"]
+        constraints = [
+            # One appeal per decision: a second would re-open what the first one settled.
+            models.UniqueConstraint(fields=["evaluation"], name="one_appeal_per_decision")
+        ]
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+
+    def __str__(self):
+        return f"{self.evaluation} · {self.get_status_display()}"

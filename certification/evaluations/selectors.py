@@ -1,0 +1,152 @@
+"""Reads for evaluations: queues, due lists, round progress, a caregiver's history. Fixed query counts."""
+
+import datetime
+
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from accounts.models import CaregiverProfile, County, Institution, User
+
+from .models import Appeal, Evaluation, EvaluationRound
+
+DUE_SOON_DAYS = 60
+
+
+def _latest_decision(field: str) -> Subquery:
+    return Subquery(
+        Evaluation.objects.filter(caregiver=OuterRef("pk"), status=Evaluation.Status.DECIDED)
+        .order_by("-decided_at", "-id")
+        .values(field)[:1]
+    )
+
+
+def caregivers_with_star_level():
+    """Caregivers annotated with their level in force and when it must be re-evaluated (None: never rated)."""
+    return CaregiverProfile.objects.annotate(
+        star_level=_latest_decision("level"), re_evaluation_due_on=_latest_decision("re_evaluation_due_on")
+    )
+
+
+def caregivers_in_scope(
+    *, institution: Institution | None = None, county: County | None = None, due_by: datetime.date | None = None
+):
+    caregivers = caregivers_with_star_level()
+    if institution is not None:
+        caregivers = caregivers.filter(institution=institution)
+    if county is not None:
+        caregivers = caregivers.filter(institution__county=county)
+    if due_by is not None:
+        caregivers = caregivers.filter(re_evaluation_due_on__lte=due_by)
+    return caregivers
+
+
+def re_evaluation_due(*, viewer: User, within_days: int = DUE_SOON_DAYS, today: datetime.date | None = None):
+    """Caregivers whose re-evaluation is due (or overdue) within the coming days and who have none open.
+
+    Managers see their own institution's staff; administrators everyone.
+    """
+    today = today or timezone.localdate()
+    caregivers = (
+        caregivers_with_star_level()
+        .filter(re_evaluation_due_on__lte=today + datetime.timedelta(days=within_days))
+        .exclude(evaluations__status__in=Evaluation.OPEN_STATUSES)
+        .select_related("user", "institution__county")
+        .order_by("re_evaluation_due_on", "pk")
+    )
+    if viewer.is_administrator:
+        return caregivers
+    if viewer.institution_id is not None:
+        return caregivers.filter(institution_id=viewer.institution_id)
+    return caregivers.none()
+
+
+def evaluations_listed():
+    return Evaluation.objects.select_related(
+        "caregiver__user", "caregiver__institution", "assessor", "reviewer", "rule_set", "round"
+    )
+
+
+def assessor_queue(*, assessor: User):
+    """Evaluations waiting for this assessor's practical assessment and proposal."""
+    return (
+        evaluations_listed()
+        .filter(assessor=assessor, status__in=[Evaluation.Status.ASSIGNED, Evaluation.Status.RETURNED])
+        .order_by("assigned_at", "pk")
+    )
+
+
+def review_queue(*, reviewer: User):
+    """Proposals this person may review: never their own, never their own institution's staff or themselves."""
+    proposals = evaluations_listed().filter(status=Evaluation.Status.PROPOSED).exclude(assessor=reviewer)
+    proposals = proposals.exclude(caregiver__user=reviewer)
+    profile = getattr(reviewer, "assessor_profile", None)
+    institution_id = (
+        profile.institution_id if profile is not None and profile.institution_id else reviewer.institution_id
+    )
+    if institution_id is not None:
+        proposals = proposals.exclude(caregiver__institution_id=institution_id)
+    return proposals.order_by("proposed_at", "pk")
+
+
+def appeals_open():
+    return (
+        Appeal.objects.filter(status=Appeal.Status.OPEN)
+        .select_related("evaluation__caregiver__user", "evaluation__assessor", "filed_by")
+        .order_by("filed_at")
+    )
+
+
+def round_progress(*, evaluation_round: EvaluationRound) -> dict:
+    """How far a round has come: evaluations per status, in one query."""
+    counts = dict(
+        Evaluation.objects.filter(round=evaluation_round)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    total = sum(counts.values())
+    decided = counts.get(Evaluation.Status.DECIDED, 0)
+    closed = decided + counts.get(Evaluation.Status.WITHDRAWN, 0)
+    return {
+        "total": total,
+        "by_status": {status: counts.get(status, 0) for status in Evaluation.Status.values},
+        "decided": decided,
+        "percent": round(100 * closed / total) if total else 100,
+        "done": total == closed,
+    }
+
+
+def rounds_with_progress(*, viewer: User, limit: int = 50):
+    rounds = EvaluationRound.objects.select_related("institution", "county", "opened_by").annotate(
+        total=Count("evaluations"),
+        decided=Count("evaluations", filter=Q(evaluations__status=Evaluation.Status.DECIDED)),
+        closed=Count(
+            "evaluations",
+            filter=Q(evaluations__status__in=[Evaluation.Status.DECIDED, Evaluation.Status.WITHDRAWN]),
+        ),
+    )
+    if not viewer.is_administrator:
+        rounds = rounds.filter(institution_id=viewer.institution_id) if viewer.institution_id else rounds.none()
+    return rounds[:limit]
+
+
+def caregiver_history(*, caregiver: CaregiverProfile) -> dict:
+    """Every evaluation, appeal and certificate of one caregiver, newest first, in a fixed number of queries."""
+    from ..models import Certificate
+
+    evaluations = list(
+        Evaluation.objects.filter(caregiver=caregiver)
+        .select_related("assessor", "reviewer", "rule_set", "round", "revises")
+        .prefetch_related("appeals")
+        .order_by("-created_at", "-id")
+    )
+    decided = [evaluation for evaluation in evaluations if evaluation.status == Evaluation.Status.DECIDED]
+    current = max(decided, key=lambda evaluation: (evaluation.decided_at, evaluation.pk), default=None)
+    return {
+        "evaluations": evaluations,
+        "current": current,
+        "open": next((evaluation for evaluation in evaluations if evaluation.is_open), None),
+        "certificates": list(
+            Certificate.objects.issued().filter(caregiver=caregiver).select_related("predecessor").order_by("-id")
+        ),
+    }

@@ -13,8 +13,8 @@ from django.db.models import F
 
 from accounts import services as account_services
 from accounts.models import Role
-from certification.models import Certificate
 from certification.evaluations import services as evaluation_services
+from certification.models import Certificate
 from tests.factories.accounts import CaregiverFactory, InstitutionFactory, UserFactory, valid_national_id
 from tests.factories.certification import correct_answers, exam_with_questions, rule_set
 from tests.factories.training import course_with_lessons, training_body_with_index

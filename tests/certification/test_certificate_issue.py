@@ -176,3 +176,14 @@ def test_two_workers_racing_on_one_decision_make_one_certificate(race_evaluation
     assert certificate.status == Certificate.Status.VALID
     # The losing render's file is removed: one file for one certificate.
     assert len(stored_pdfs() - files_before) == 1
+
+
+def test_a_decision_overtaken_before_issue_gets_no_certificate(qualified_caregiver, assessor, rules):
+    from tests.factories.certification import decided_evaluation_for
+
+    older = decided_evaluation_for(caregiver=qualified_caregiver, assessor=assessor, rule_set=rules, level=1)
+    newer = decided_evaluation_for(caregiver=qualified_caregiver, assessor=assessor, rule_set=rules, level=2)
+    current = certificates.certificate_issue(evaluation_id=newer.pk)
+    assert certificates.certificate_issue(evaluation_id=older.pk) is None
+    assert list(Certificate.objects.values_list("pk", flat=True)) == [current.pk]
+    assert current.status == Certificate.Status.VALID

@@ -73,7 +73,9 @@ def test_no_appeal_after_the_window(qualified_caregiver, assessor, rules):
         services.appeal_file(evaluation=earlier, user=qualified_caregiver.user, grounds="旧的评定")
 
 
-def test_an_upheld_appeal_makes_a_new_decision(appeal, lower_decision, administrator, django_capture_on_commit_callbacks):
+def test_an_upheld_appeal_makes_a_new_decision(
+    appeal, lower_decision, administrator, django_capture_on_commit_callbacks
+):
     first_certificate = certificates.certificate_issue(evaluation_id=lower_decision.pk)
     with django_capture_on_commit_callbacks(execute=True):
         decided = services.appeal_decide(appeal=appeal, actor=administrator, upheld=True, level=2, note="理由成立")

@@ -31,12 +31,12 @@ def proposed(assigned, assessor):
 
 
 def actions(evaluation) -> list[str]:
-    return list(ModelLogEntry.objects.for_instance(evaluation).order_by("timestamp", "pk").values_list("action", flat=True))
+    return list(
+        ModelLogEntry.objects.for_instance(evaluation).order_by("timestamp", "pk").values_list("action", flat=True)
+    )
 
 
-def test_the_whole_path_is_audited_with_before_and_after(
-    proposed, reviewer, rules, django_capture_on_commit_callbacks
-):
+def test_the_whole_path_is_audited_with_before_and_after(proposed, reviewer, rules, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         decided = services.evaluation_confirm(evaluation=proposed, reviewer=reviewer, note="同意")
     assert decided.status == Evaluation.Status.DECIDED
@@ -173,7 +173,9 @@ def test_the_applicant_may_withdraw_an_open_application(assigned, qualified_care
     assert services.evaluation_apply(caregiver=qualified_caregiver).status == Evaluation.Status.APPLIED
 
 
-def test_no_step_out_of_order(assigned, proposed, reviewer, assessor, administrator, django_capture_on_commit_callbacks):
+def test_no_step_out_of_order(
+    assigned, proposed, reviewer, assessor, administrator, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False):
         decided = services.evaluation_confirm(evaluation=proposed, reviewer=reviewer)
     for step in (

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import CaregiverProfile, County, Institution, Role, User
-from certification.models import Exam, StarRuleSet
+from certification.models import Certificate, Evaluation, Exam, ServiceMonth, StarRuleSet
 from content.models import Clause, HomePage, ServiceItem, Standard
 from training.models import (
     BatchMember,
@@ -36,6 +36,9 @@ def counts() -> dict[str, int]:
         BatchMember,
         SessionAttendance,
         TrainingHoursEntry,
+        Evaluation,
+        ServiceMonth,
+        Certificate,
     ]
     return {model.__name__: model.objects.count() for model in models}
 
@@ -57,6 +60,11 @@ def test_seed_is_complete_and_idempotent(client, django_capture_on_commit_callba
     for role in Role:
         assert User.objects.filter(role=role).exists(), role
     assert StarRuleSet.objects.get().is_illustrative
+    # Evaluations at each step of the walk-through; the decided one has its certificate.
+    assert set(Evaluation.objects.values_list("status", flat=True)) == {"applied", "assigned", "proposed", "decided"}
+    decided = Evaluation.objects.get(status="decided")
+    assert decided.level >= 1 and Certificate.objects.get(evaluation=decided).status == "valid"
+    assert first["ServiceMonth"] == 20 * 6
 
     course, second = CoursePage.objects.live().order_by("pk")
     assert course.lessons().count() == 3

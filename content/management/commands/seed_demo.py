@@ -12,15 +12,21 @@ from wagtail.models import Page, Site
 from accounts import services as account_services
 from accounts.models import AssessorProfile, CaregiverProfile, County, Institution, Role, TrainingBody, User
 from accounts.national_id import national_id_check_character
+from certification.evaluations import services as evaluation_services
+from certification.exams import services as exam_services
 from certification.models import (
     CertificateTemplate,
     Choice,
+    Evaluation,
     Exam,
     ExamQuestion,
     PracticalAssessment,
     PracticalStep,
     PracticalTemplate,
     Question,
+    ServiceDataImport,
+    ServiceIncident,
+    ServiceMonth,
     StarLevelRule,
     StarRuleSet,
 )
@@ -31,6 +37,7 @@ from training.models import (
     BatchSession,
     CourseIndexPage,
     CoursePage,
+    Enrollment,
     LessonPage,
     TrainingBatch,
     TrainingHoursEntry,
@@ -204,12 +211,12 @@ PRACTICALS = [
 ]
 
 RULES = [
-    # level, hours, theory, practical, years, practitioner level
-    (1, "20", 60, 60, 0, 0),
-    (2, "40", 70, 70, 1, 0),
-    (3, "60", 75, 75, 2, 5),
-    (4, "90", 80, 80, 3, 4),
-    (5, "120", 90, 90, 5, 3),
+    # level, hours, theory, practical, years, practitioner level, satisfaction %, complaints allowed
+    (1, "20", 60, 60, 0, 0, "0", None),
+    (2, "40", 70, 70, 1, 0, "80", 2),
+    (3, "60", 75, 75, 2, 5, "85", 1),
+    (4, "90", 80, 80, 3, 4, "90", 0),
+    (5, "120", 90, 90, 5, 3, "95", 0),
 ]
 
 
@@ -250,12 +257,14 @@ class Command(BaseCommand):
         course = self.course(bodies[0], clauses, items)
         second_course = self.second_course(bodies[1], clauses, items)
         exam = self.exam(course, clauses)
-        self.rule_set()
+        self.rule_set(required_course=course)
         self.certificate_template()
         self.caregivers(rng, institutions, caregivers)
         self.practicals(items)
         self.training_settings(course)
         self.batches(course, second_course)
+        self.service_data(rng)
+        self.evaluations(exam)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {County.objects.count()} counties, {Institution.objects.count()} institutions, "
@@ -616,7 +625,7 @@ class Command(BaseCommand):
             ExamQuestion.objects.create(exam=exam, question=question, sort_order=order)
         return exam
 
-    def rule_set(self) -> StarRuleSet:
+    def rule_set(self, required_course: CoursePage) -> StarRuleSet:
         rule_set, created = StarRuleSet.objects.get_or_create(
             name="晋城市护理员星级评定规则（示例）",
             version="2022.1",
@@ -627,8 +636,8 @@ class Command(BaseCommand):
             },
         )
         if created:
-            for level, hours, theory, practical, years, practitioner in RULES:
-                StarLevelRule.objects.create(
+            for level, hours, theory, practical, years, practitioner, satisfaction, complaints in RULES:
+                rule = StarLevelRule.objects.create(
                     rule_set=rule_set,
                     level=level,
                     min_training_hours=Decimal(hours),
@@ -636,8 +645,102 @@ class Command(BaseCommand):
                     min_practical_score=practical,
                     min_years_of_service=years,
                     min_practitioner_level=practitioner,
+                    min_satisfaction_rate=Decimal(satisfaction),
+                    max_substantiated_complaints=complaints,
                 )
+                if level >= 3:
+                    rule.required_courses.add(required_course)
+                    rule.save()
         return rule_set
+
+    def service_data(self, rng: random.Random) -> None:
+        """Six months of service figures per caregiver, and a few complaints, as the LTCI system would send."""
+        if ServiceDataImport.objects.filter(batch_key="demo-service-data").exists():
+            return
+        batch = ServiceDataImport.objects.create(
+            source=ServiceDataImport.Source.SPREADSHEET, batch_key="demo-service-data", payload_sha256="0" * 64
+        )
+        this_month = timezone.localdate().replace(day=1)
+        months = []
+        for caregiver in CaregiverProfile.objects.filter(user__username__startswith="caregiver"):
+            for back in range(1, 7):
+                month = (this_month - datetime.timedelta(days=28 * back)).replace(day=1)
+                surveys = rng.randrange(4, 12)
+                months.append(
+                    ServiceMonth(
+                        caregiver=caregiver,
+                        month=month,
+                        service_hours=Decimal(rng.randrange(60, 160)),
+                        surveys=surveys,
+                        satisfied=surveys - rng.choice([0, 0, 0, 1]),
+                        imported_in=batch,
+                    )
+                )
+        ServiceMonth.objects.bulk_create(months, ignore_conflicts=True)
+        for number, (username, substantiated) in enumerate((("caregiver07", True), ("caregiver11", False)), start=1):
+            caregiver = CaregiverProfile.objects.filter(user__username=username).first()
+            if caregiver:
+                ServiceIncident.objects.create(
+                    caregiver=caregiver,
+                    reference=f"DEMO-TS-{number:04d}",
+                    kind=ServiceIncident.Kind.COMPLAINT,
+                    occurred_on=this_month - datetime.timedelta(days=40),
+                    substantiated=substantiated,
+                    summary="服务对象家属反映上门时间不准时（演示数据）",
+                    imported_in=batch,
+                )
+
+    def evaluations(self, exam: Exam) -> None:
+        """Star evaluations at every step, for the walk-through: applied, with assessor1, waiting for
+        assessor2's review, and decided (its certificate is issued by the worker)."""
+        if Evaluation.objects.exists():
+            return
+        admin = User.objects.get(username="admin")
+        assessor1 = User.objects.get(username="assessor1")
+        assessor2 = User.objects.get(username="assessor2")
+        candidates = {
+            username: CaregiverProfile.objects.filter(user__username=username).first()
+            for username in ("caregiver02", "caregiver03", "caregiver05", "caregiver06")
+        }
+        if not all(candidates.values()):
+            return
+        for caregiver in candidates.values():
+            # A record that supports two stars: enough hours and a passed theory exam.
+            TrainingHoursEntry.objects.create(
+                caregiver=caregiver,
+                hours=Decimal("45"),
+                source=TrainingHoursEntry.Source.ADJUSTMENT,
+                note="往期线下集中培训学时（演示数据）",
+                earned_on=timezone.localdate() - datetime.timedelta(days=200),
+            )
+            Enrollment.objects.update_or_create(
+                caregiver=caregiver, course=exam.course, defaults={"completed_at": timezone.now()}
+            )
+            attempt = exam_services.attempt_start(caregiver=caregiver, exam=exam)
+            exam_services.attempt_answers_save(
+                attempt=attempt,
+                answers={
+                    link.question_id: [choice.pk for choice in link.question.choices.all() if choice.is_correct]
+                    for link in exam.exam_questions.select_related("question").prefetch_related("question__choices")
+                },
+            )
+            exam_services.attempt_submit(attempt=attempt)
+        evaluation_services.evaluation_apply(caregiver=candidates["caregiver02"], note="申请参加本年度星级评定")
+        assigned = evaluation_services.evaluation_apply(caregiver=candidates["caregiver03"])
+        evaluation_services.evaluation_assign(evaluation=assigned, assessor=assessor1, actor=admin)
+        for username in ("caregiver05", "caregiver06"):
+            evaluation = evaluation_services.evaluation_apply(caregiver=candidates[username])
+            evaluation_services.evaluation_assign(evaluation=evaluation, assessor=assessor1, actor=admin)
+            eligibility = evaluation_services.evaluation_eligibility(evaluation=evaluation, practical_score=86)
+            evaluation_services.evaluation_propose(
+                evaluation=evaluation,
+                assessor=assessor1,
+                practical_score=86,
+                level=eligibility.computed_level,
+                observations="协助翻身、压疮预防操作规范（演示数据）",
+            )
+            if username == "caregiver06":
+                evaluation_services.evaluation_confirm(evaluation=evaluation, reviewer=assessor2, note="同意")
 
     def certificate_template(self) -> CertificateTemplate:
         template, _created = CertificateTemplate.objects.get_or_create(

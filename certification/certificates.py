@@ -85,7 +85,7 @@ def _reserve(*, evaluation: Evaluation, issued_on: datetime.date, **fields) -> C
     return certificate
 
 
-def _complete(*, certificate_id: int, actor: User | None, action: str, data: dict) -> Certificate:
+def _complete(*, certificate_id: int, actor: User | None, action: str, data: dict, notify: bool = True) -> Certificate:
     """Render the pending certificate's PDF once, store it with its hash, and make the certificate valid.
 
     Rendering holds no lock, so workers render in parallel; the short final transaction decides which of two
@@ -112,7 +112,8 @@ def _complete(*, certificate_id: int, actor: User | None, action: str, data: dic
                 if predecessor.status == Certificate.Status.VALID:
                     _supersede(certificate=predecessor, reason=certificate.issue_reason, actor=actor)
             log(certificate, action, user=actor, data={"serial_number": certificate.serial_number, **data})
-            _queue_notification(certificate)
+            if notify:
+                _queue_notification(certificate)
     except BaseException:
         storage.delete(stored_name)
         raise
@@ -157,12 +158,13 @@ def _withdraw_certificates(*, evaluation: Evaluation) -> None:
         )
 
 
-def certificate_issue(*, evaluation_id: int) -> Certificate | None:
+def certificate_issue(*, evaluation_id: int, notify: bool = True) -> Certificate | None:
     """Issue the certificate for a decided evaluation, or withdraw the holder's certificates at level 0.
 
     Idempotent: a redelivered task, or two workers racing, end with the one certificate the constraint allows.
     A certificate from an earlier decision that is still valid is superseded by this one (upgrade, re-evaluation).
     A decision overtaken by a later one before its certificate was issued gets none (returns None).
+    `notify=False` leaves the holder's notice to the caller (a batch sends its notices together).
     """
     with transaction.atomic():
         evaluation = (
@@ -203,6 +205,7 @@ def certificate_issue(*, evaluation_id: int) -> Certificate | None:
         actor=None,
         action="carestar.certificate.issue",
         data={"star_level": certificate.star_level, "evaluation": evaluation_id},
+        notify=notify,
     )
     logger.info("certificate %s issued for evaluation %s", certificate.serial_number, evaluation_id)
     return certificate
@@ -426,28 +429,55 @@ def certificate_batch_create(
             CertificateBatchItem(batch=batch, evaluation_id=evaluation_id) for evaluation_id in evaluation_ids
         )
         log(batch, "carestar.certificate.batch", user=actor, data={"evaluations": len(evaluation_ids)})
-        from .tasks import certificate_batch_item_task
+        from .tasks import certificate_batch_items_task
 
+        # Items travel in chunks: a message per certificate costs the broker and the workers more than it buys.
         item_ids = list(batch.items.values_list("pk", flat=True))
-        transaction.on_commit(lambda: [certificate_batch_item_task.delay(item_id) for item_id in item_ids])
+        size = settings.CERTIFICATE_BATCH_CHUNK
+        chunks = [item_ids[start : start + size] for start in range(0, len(item_ids), size)]
+        transaction.on_commit(lambda: [certificate_batch_items_task.delay(chunk) for chunk in chunks])
     return batch
 
 
-def certificate_batch_item_process(*, item_id: int) -> None:
+def certificate_batch_item_process(*, item_id: int, notify: bool = True) -> Certificate | None:
+    """Issue one item's certificate; returns it when this call issued it (None when done before, or refused)."""
     item = CertificateBatchItem.objects.get(pk=item_id)
     if item.certificate_id:
-        return
+        return None
     try:
-        certificate = certificate_issue(evaluation_id=item.evaluation_id)
+        certificate = certificate_issue(evaluation_id=item.evaluation_id, notify=notify)
     except MissingGlyphsError as error:
         # Not worth retrying: the holder's name needs a font (or a correction) first.
         CertificateBatchItem.objects.filter(pk=item_id).update(error=str(error)[:300])
-        return
+        return None
     if certificate is None:
         error = _("No certificate: a later decision replaced this one.")
         CertificateBatchItem.objects.filter(pk=item_id).update(error=error)
-        return
+        return None
     CertificateBatchItem.objects.filter(pk=item_id).update(certificate=certificate, error="")
+    return certificate
+
+
+def certificate_batch_items_process(*, item_ids: list[int]) -> list[int]:
+    """Issue a chunk of a batch, each item on its own; returns the items that failed and may be retried.
+
+    The holders' notices leave together, in one message, once the chunk is done.
+    """
+    issued, failed = [], []
+    for item_id in item_ids:
+        try:
+            certificate = certificate_batch_item_process(item_id=item_id, notify=False)
+        except Exception:
+            logger.exception("batch item %s failed; it will be retried", item_id)
+            failed.append(item_id)
+            continue
+        if certificate is not None:
+            issued.append(certificate.pk)
+    if issued:
+        from .tasks import certificates_notify_task
+
+        certificates_notify_task.delay(issued)
+    return failed
 
 
 def certificate_batch_item_failed(*, item_id: int, error: str) -> None:

@@ -1,6 +1,7 @@
 """Thin Celery tasks: take ids, call one service, retry on failure. Services make them idempotent."""
 
 from celery import shared_task
+from django.utils.translation import gettext as _
 
 from . import certificates, services
 from .evaluations import services as evaluation_services
@@ -24,15 +25,23 @@ def certificate_notify_task(certificate_id: int) -> bool:
     return certificates.certificate_notify(certificate_id=certificate_id)
 
 
-@shared_task(bind=True, **RETRYING)
-def certificate_batch_item_task(self, item_id: int) -> None:
-    try:
-        certificates.certificate_batch_item_process(item_id=item_id)
-    except Exception as error:
-        if self.request.retries >= self.max_retries:
-            # Out of retries: show the failure in the batch's progress instead of leaving it pending forever.
-            certificates.certificate_batch_item_failed(item_id=item_id, error=str(error))
-        raise
+@shared_task(**RETRYING)
+def certificates_notify_task(certificate_ids: list[int]) -> int:
+    return sum(certificates.certificate_notify(certificate_id=certificate_id) for certificate_id in certificate_ids)
+
+
+@shared_task(bind=True, max_retries=8)
+def certificate_batch_items_task(self, item_ids: list[int]) -> None:
+    failed = certificates.certificate_batch_items_process(item_ids=item_ids)
+    if not failed:
+        return
+    if self.request.retries >= self.max_retries:
+        # Out of retries: show the failures in the batch's progress instead of leaving them pending forever.
+        for item_id in failed:
+            certificates.certificate_batch_item_failed(item_id=item_id, error=_("Issue failed after several tries."))
+        return
+    # Only the failed items go round again.
+    raise self.retry(args=[failed], countdown=min(5 * 2**self.request.retries, 300))
 
 
 @shared_task

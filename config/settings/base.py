@@ -229,6 +229,8 @@ CERTIFICATE_FONT_FAMILY = os.environ.get("CERTIFICATE_FONT_FAMILY", "Noto Sans C
 CERTIFICATE_FALLBACK_FONT_FAMILIES = env_list("CERTIFICATE_FALLBACK_FONT_FAMILIES", "HanaMinA,HanaMinB,BabelStone Han")
 
 # Days before expiry on which holders and their managers are reminded.
+# Certificates of a batch per Celery message.
+CERTIFICATE_BATCH_CHUNK = int(os.environ.get("CERTIFICATE_BATCH_CHUNK", "10"))
 CERTIFICATE_REMINDER_DAYS = [int(days) for days in env_list("CERTIFICATE_REMINDER_DAYS", "60,30")]
 # SMS gateway: a class with send(*, phone, message). The default writes messages to the log.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "certification.notifications.LogSmsBackend")

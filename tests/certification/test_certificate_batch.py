@@ -1,5 +1,6 @@
 import io
 import zipfile
+from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -26,6 +27,48 @@ def test_a_batch_issues_every_pending_decision_with_progress(
     progress = selectors.certificate_batch_progress(batch=batch)
     assert progress == {"total": 3, "issued": 3, "failed": 0, "pending": 0, "percent": 100, "done": True}
     assert Certificate.objects.issued().count() == 3
+
+
+def test_a_batch_travels_in_chunks_and_notifies_each_chunk_at_once(
+    three_decisions, administrator, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    from certification import tasks
+
+    settings.CERTIFICATE_BATCH_CHUNK = 2
+    chunk_task = mock.Mock()
+    monkeypatch.setattr(tasks.certificate_batch_items_task, "delay", chunk_task)
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = certificates.certificate_batch_create(actor=administrator, name="分块")
+    chunks = [call.args[0] for call in chunk_task.call_args_list]
+    assert [len(chunk) for chunk in chunks] == [2, 1]
+    assert sorted(sum(chunks, [])) == sorted(batch.items.values_list("pk", flat=True))
+
+    notify = mock.Mock()
+    monkeypatch.setattr(tasks.certificates_notify_task, "delay", notify)
+    assert certificates.certificate_batch_items_process(item_ids=chunks[0]) == []
+    (notified,) = notify.call_args.args
+    assert sorted(notified) == sorted(
+        CertificateBatchItem.objects.filter(pk__in=chunks[0]).values_list("certificate_id", flat=True)
+    )
+
+
+def test_a_failing_item_is_retried_alone(three_decisions, administrator, monkeypatch):
+    batch = certificates.certificate_batch_create(actor=administrator, name="重试")
+    items = list(batch.items.order_by("pk"))
+    real_issue = certificates.certificate_issue
+    broken = items[1].evaluation_id
+
+    def flaky(*, evaluation_id, notify=True):
+        if evaluation_id == broken:
+            raise ConnectionError("storage unavailable")
+        return real_issue(evaluation_id=evaluation_id, notify=notify)
+
+    monkeypatch.setattr(certificates, "certificate_issue", flaky)
+    assert certificates.certificate_batch_items_process(item_ids=[item.pk for item in items]) == [items[1].pk]
+    assert selectors.certificate_batch_progress(batch=batch)["issued"] == 2
+    monkeypatch.setattr(certificates, "certificate_issue", real_issue)
+    assert certificates.certificate_batch_items_process(item_ids=[items[1].pk]) == []
+    assert selectors.certificate_batch_progress(batch=batch)["done"]
 
 
 def test_a_batch_skips_decisions_that_have_their_certificate(three_decisions, administrator):

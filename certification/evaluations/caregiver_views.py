@@ -33,6 +33,7 @@ class AppealForm(forms.Form):
     grounds = forms.CharField(
         label=gettext_lazy("Grounds of the appeal"),
         max_length=2000,
+        error_messages={"required": gettext_lazy("Give the grounds of the appeal.")},
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=gettext_lazy("Say which part of the decision you contest and why."),
     )

@@ -151,8 +151,10 @@ def my_star_appeal(request, evaluation_id: int):
 def my_star_history(request):
     caregiver = caregiver_required(request)
     history = selectors.caregiver_history(caregiver=caregiver)
+    # The criteria as evaluated are shown once the decision is made, not while a proposal is under review.
+    decided = Evaluation.Status.DECIDED
     evaluations = [
-        (evaluation, snapshot_levels(evaluation.criteria_snapshot) if evaluation.status == Evaluation.Status.DECIDED else [])
+        (evaluation, snapshot_levels(evaluation.criteria_snapshot) if evaluation.status == decided else [])
         for evaluation in history["evaluations"]
     ]
     return render(

@@ -14,6 +14,7 @@ from django.db.models import F
 from accounts import services as account_services
 from accounts.models import Role
 from certification.evaluations import services as evaluation_services
+from certification.evaluations.models import Evaluation
 from certification.models import Certificate
 from tests.factories.accounts import CaregiverFactory, InstitutionFactory, UserFactory, valid_national_id
 from tests.factories.certification import correct_answers, exam_with_questions, rule_set
@@ -100,6 +101,7 @@ def test_a_caregiver_earns_a_verifiable_certificate(live_server, celery_worker):
         learner.post(f"/training/lessons/{lesson.pk}/complete/")
     my_learning = learner.get("/me/").text
     assert f"/exams/{exam.pk}/" in my_learning
+    assert "/me/star/" in my_learning
 
     attempt_page = learner.post(f"/exams/{exam.pk}/")
     answers = {f"q{question}": choices for question, choices in correct_answers(exam).items()}
@@ -107,8 +109,15 @@ def test_a_caregiver_earns_a_verifiable_certificate(live_server, celery_worker):
     assert "/result/" in result.url
     assert "100" in result.text
 
-    evaluation = evaluation_services.evaluation_apply(caregiver=caregiver)
+    # The caregiver applies for a star evaluation on their star page; an administrator assigns the assessor.
+    assert "申请星级评定" in learner.get("/me/star/").text
+    applied = learner.post("/me/star/apply/", {"note": "工作日下午可参加实操考核"})
+    assert "待分配考评员" in applied.text
+    evaluation = Evaluation.objects.get(caregiver=caregiver, status=Evaluation.Status.APPLIED)
+    assert evaluation.source == Evaluation.Source.APPLICATION
+    assert evaluation.request_note == "工作日下午可参加实操考核"
     evaluation_services.evaluation_assign(evaluation=evaluation, assessor=examiner_user.user, actor=administrator)
+    assert "考评中" in learner.get("/me/star/").text
 
     examiner = Browser(live_server.url)
     examiner.login("examiner", "examiner-pw")
@@ -137,6 +146,12 @@ def test_a_caregiver_earns_a_verifiable_certificate(live_server, celery_worker):
     assert "status-valid" in verification
     assert "郑𠀾华" in verification
     assert caregiver.national_id not in verification
+
+    star_page = learner.get("/me/star/").text
+    assert "2 星级护理员" in star_page
+    assert certificate.serial_number in star_page
+    assert f"/verify/{certificate.verification_code}/" in star_page
+    assert f"/me/certificates/{certificate.pk}/pdf/" in star_page
 
     pdf = learner.get(f"/me/certificates/{certificate.pk}/pdf/").content
     assert hashlib.sha256(pdf).hexdigest() == certificate.pdf_sha256

@@ -283,6 +283,10 @@ class Evaluation(models.Model):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
+    @property
+    def stars(self) -> str:
+        return "★" * (self.level or 0)
+
 
 class Appeal(models.Model):
     """A caregiver contests a decision (申诉); someone other than the first assessor decides it."""

@@ -131,7 +131,11 @@ def rounds_with_progress(*, viewer: User, limit: int = 50):
 
 
 def caregiver_history(*, caregiver: CaregiverProfile) -> dict:
-    """Every evaluation, appeal and certificate of one caregiver, newest first, in a fixed number of queries."""
+    """Every evaluation, appeal and certificate of one caregiver, newest first, in a fixed number of queries.
+
+    `current` is the decision in force (as `services.decision_current` finds it), `open` the evaluation in
+    progress, `current_appeal` the appeal against the decision in force or the one that made it.
+    """
     from ..models import Certificate
 
     evaluations = list(
@@ -142,11 +146,34 @@ def caregiver_history(*, caregiver: CaregiverProfile) -> dict:
     )
     decided = [evaluation for evaluation in evaluations if evaluation.status == Evaluation.Status.DECIDED]
     current = max(decided, key=lambda evaluation: (evaluation.decided_at, evaluation.pk), default=None)
+    appeals = [appeal for evaluation in evaluations for appeal in evaluation.appeals.all()]
+    by_pk = {evaluation.pk: evaluation for evaluation in evaluations}
+    for appeal in appeals:
+        if appeal.result_id in by_pk:
+            appeal.result = by_pk[appeal.result_id]  # the new decision is in the list already: no query for it
+    current_appeal = None
+    if current is not None:
+        current_appeal = next((appeal for appeal in appeals if appeal.evaluation_id == current.pk), None) or next(
+            (appeal for appeal in appeals if appeal.result_id == current.pk), None
+        )
     return {
         "evaluations": evaluations,
         "current": current,
         "open": next((evaluation for evaluation in evaluations if evaluation.is_open), None),
+        "appeals": appeals,
+        "current_appeal": current_appeal,
         "certificates": list(
             Certificate.objects.issued().filter(caregiver=caregiver).select_related("predecessor").order_by("-id")
         ),
     }
+
+
+def appeal_possible(*, decision: Evaluation | None, today: datetime.date | None = None) -> bool:
+    """Whether the caregiver may still appeal this decision: in force, within its window, not yet appealed.
+
+    `decision` must come with its appeals prefetched (as `caregiver_history` gives it) and be the one in force.
+    """
+    if decision is None or decision.status != Evaluation.Status.DECIDED or decision.appeal_until is None:
+        return False
+    today = today or timezone.localdate()
+    return today <= decision.appeal_until and not decision.appeals.all()

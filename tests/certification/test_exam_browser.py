@@ -4,35 +4,14 @@ resume, submit, see the result."""
 import re
 
 import pytest
-from django.db import connections
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from certification.models import AttemptAnswer, ExamAttempt
+from tests.browser import PHONE
 from tests.factories.accounts import CaregiverFactory
 from tests.factories.certification import exam_with_questions
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-CHROMIUM = "/usr/bin/chromium"
-PHONE = {"width": 360, "height": 740}
-
-
-@pytest.fixture
-def page(monkeypatch):
-    # Playwright's sync API keeps an event loop running in this thread; the test's own ORM calls are still
-    # synchronous and safe, so Django's guard against calls from async code is lifted here only.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
-        yield context.new_page()
-        context.close()
-        browser.close()
-        # Inside Playwright's loop the test's queries ran on a connection of their own: close it here, or the
-        # test database cannot be dropped at the end of the run.
-        connections.close_all()
 
 
 def option(page, question_id: int, choice_id: int):

@@ -53,12 +53,16 @@ def correct_answers(exam: Exam) -> dict[int, list[int]]:
     }
 
 
-def decided_evaluation_for(*, caregiver, assessor, rule_set, level: int = 2):
-    """A decided evaluation written directly, without queueing its certificate (tests issue it themselves)."""
+def decided_evaluation_for(*, caregiver, assessor, rule_set, level: int = 2, decided_at=None, **fields):
+    """A decided evaluation written directly, without queueing its certificate (tests issue it themselves).
+
+    `decided_at` (default now) dates the decision; its appeal window runs the rule set's days from then.
+    """
     from django.utils import timezone
 
     from certification.models import Evaluation
 
+    decided_at = decided_at or timezone.now()
     return Evaluation.objects.create(
         caregiver=caregiver,
         assessor=assessor,
@@ -67,8 +71,9 @@ def decided_evaluation_for(*, caregiver, assessor, rule_set, level: int = 2):
         computed_level=level,
         level=level,
         status=Evaluation.Status.DECIDED,
-        decided_at=timezone.now(),
-        appeal_until=timezone.localdate() + datetime.timedelta(days=30),
+        decided_at=decided_at,
+        appeal_until=timezone.localdate(decided_at) + datetime.timedelta(days=rule_set.appeal_window_days),
+        **fields,
     )
 
 

@@ -3,6 +3,8 @@
 import html
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts import services as account_services
 from accounts.models import Role
@@ -178,3 +180,22 @@ def test_open_appeals_come_first(bureau, administrator, appeal, assessor, rules)
     page = bureau.get("/admin/appeal/").content.decode()
     assert page.index(f"/admin/appeal/inspect/{appeal.pk}/") < page.index(f"/admin/appeal/inspect/{later.pk}/")
     assert f"/admin/appeal/decide/{appeal.pk}/" in page and f"/admin/appeal/decide/{later.pk}/" not in page
+
+
+def test_the_appeal_list_costs_the_same_number_of_queries_however_many_appeals(bureau, administrator, assessor, rules):
+    def file_appeals(count: int) -> None:
+        for number in range(count):
+            decision = decided_evaluation_for(caregiver=CaregiverFactory(), assessor=assessor, rule_set=rules)
+            appeal = services.appeal_file(evaluation=decision, user=decision.caregiver.user, grounds="不服")
+            if number % 2:
+                services.appeal_decide(appeal=appeal, actor=administrator, upheld=False, note="驳回")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert bureau.get("/admin/appeal/").status_code == 200
+        return len(captured)
+
+    file_appeals(2)
+    few = queries()
+    file_appeals(6)
+    assert queries() == few

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import bs4
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
@@ -256,3 +258,15 @@ def test_the_listing_shows_the_version_in_force_and_how_often_each_was_used(bure
     assert f"自 {later.effective_from.isoformat()} 起" in scheduled
     assert f"/admin/starruleset/delete/{used_rules.pk}/" not in page
     assert f"/admin/starruleset/delete/{later.pk}/" in page
+
+
+def test_the_rule_set_list_costs_the_same_number_of_queries_however_many_versions(bureau, used_rules):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert bureau.get("/admin/starruleset/").status_code == 200
+        return len(captured)
+
+    few = queries()
+    for version in range(2, 6):
+        decided_evaluation_for(caregiver=CaregiverFactory(), assessor=None, rule_set=rule_set(version=str(version)))
+    assert queries() == few

@@ -55,7 +55,8 @@ def assessor_conflict(*, assessor: User, caregiver: CaregiverProfile) -> str | N
 
 def _locked(evaluation: Evaluation) -> Evaluation:
     return (
-        Evaluation.objects.select_for_update()
+        # Lock the evaluation row only: PostgreSQL refuses FOR UPDATE on the nullable side of the rule set join.
+        Evaluation.objects.select_for_update(of=("self",))
         .select_related("caregiver__user", "caregiver__institution", "rule_set")
         .get(pk=evaluation.pk)
     )

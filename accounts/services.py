@@ -29,6 +29,7 @@ ADMINISTRATOR_MODELS = {
         "practicalassessment",
         "starruleset",
         "evaluation",
+        "appeal",
         "certificate",
         "certificatetemplate",
         "certificatebatch",

@@ -12,9 +12,9 @@ class CertificationConfig(AppConfig):
         from accounts.permissions import ReadOnlyPermissionPolicy
 
         from . import checks  # noqa: F401  (registers the PDF start-up checks)
-        from .models import Certificate, Evaluation
+        from .models import Appeal, Certificate, Evaluation
 
-        for model in (Evaluation, Certificate):
+        for model in (Evaluation, Appeal, Certificate):
             register_permission_policy(model, ReadOnlyPermissionPolicy(model), exact_class=True)
 
         from .exams.permissions import register_policies

@@ -8,8 +8,9 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from .admin_views import CertificateActionViewSet, CertificateBatchViewSet
+from .evaluations.admin_views import AppealViewSet, EvaluationViewSet, RuleSetViewSet
 from .exams.wagtail_hooks import exam_attempt_viewset, exam_override_viewset, exam_viewset, question_viewset
-from .models import Certificate, CertificateTemplate, Evaluation, StarRuleSet
+from .models import Certificate, CertificateTemplate
 from .practicals.wagtail_hooks import practical_assessment_viewset, practical_template_viewset
 
 
@@ -57,39 +58,6 @@ class CertificateActionsColumn(Column):
         return format_html(" · ".join(["{}"] * len(links)), *links)
 
 
-class RuleSetViewSet(ModelViewSet):
-    model = StarRuleSet
-    icon = "pick"
-    menu_label = _("Star-level rule sets")
-    list_display = ["name", "version", "effective_from", "is_illustrative"]
-
-
-class EvaluationViewSet(ModelViewSet):
-    """Decided evaluations are records: they can be read, never edited in place."""
-
-    model = Evaluation
-    icon = "tasks"
-    menu_label = _("Star evaluations")
-    list_display = ["caregiver", "level", "computed_level", "assessor", "rule_set", "decided_at"]
-    list_filter = ["level", "status"]
-    inspect_view_enabled = True
-    inspect_view_fields = [
-        "caregiver",
-        "assessor",
-        "rule_set",
-        "practical_score",
-        "computed_level",
-        "level",
-        "reason",
-        "decided_at",
-    ]
-    copy_view_enabled = False
-    form_fields = []
-
-    def get_queryset(self, request):
-        return Evaluation.objects.select_related("caregiver__user", "assessor", "rule_set")
-
-
 class CertificateViewSet(ModelViewSet):
     model = Certificate
     name = "certificates"
@@ -129,7 +97,7 @@ class CertificateViewSet(ModelViewSet):
 class CertificationGroup(ModelViewSetGroup):
     menu_label = _("Certification")
     menu_icon = "success"
-    items = [RuleSetViewSet, EvaluationViewSet, CertificateViewSet, CertificateBatchViewSet]
+    items = [RuleSetViewSet, EvaluationViewSet, AppealViewSet, CertificateViewSet, CertificateBatchViewSet]
 
 
 @hooks.register("register_admin_viewset")

@@ -5,7 +5,7 @@ import datetime
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from accounts.models import CaregiverProfile, County, Institution, User
+from accounts.models import CaregiverProfile, County, Institution, Role, User
 
 from .models import Appeal, Evaluation, EvaluationRound
 
@@ -86,6 +86,26 @@ def review_queue(*, reviewer: User):
     if institution_id is not None:
         proposals = proposals.exclude(caregiver__institution_id=institution_id)
     return proposals.order_by("proposed_at", "pk")
+
+
+def assessors_without_conflict(*, caregiver: CaregiverProfile):
+    """Active assessors who may assess this caregiver (the rule of services.assessor_conflict, in one query),
+    least busy first: an assessor's institution is their assessor profile's, else their account's."""
+    own_institution = Q(assessor_profile__institution_id=caregiver.institution_id) | Q(
+        assessor_profile__institution__isnull=True, institution_id=caregiver.institution_id
+    )
+    return (
+        User.objects.filter(role=Role.ASSESSOR, is_active=True)
+        .exclude(pk=caregiver.user_id)
+        .exclude(own_institution)
+        .select_related("assessor_profile__institution")
+        .annotate(
+            open_evaluations=Count(
+                "evaluations_assessed", filter=Q(evaluations_assessed__status__in=Evaluation.OPEN_STATUSES)
+            )
+        )
+        .order_by("open_evaluations", "name", "pk")
+    )
 
 
 def appeals_open():

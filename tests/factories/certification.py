@@ -53,22 +53,30 @@ def correct_answers(exam: Exam) -> dict[int, list[int]]:
     }
 
 
-def decided_evaluation_for(*, caregiver, assessor, rule_set, level: int = 2):
-    """A decided evaluation written directly, without queueing its certificate (tests issue it themselves)."""
+def decided_evaluation_for(*, caregiver, assessor, rule_set, level: int = 2, **fields):
+    """A decided evaluation written directly, without queueing its certificate (tests issue it themselves).
+
+    `fields` set what a decided row can no longer change afterwards (the database freezes it), such as
+    `re_evaluation_due_on`, `round` or `decided_at`.
+    """
     from django.utils import timezone
 
     from certification.models import Evaluation
 
+    values = {
+        "practical_score": 85,
+        "computed_level": level,
+        "decided_at": timezone.now(),
+        "appeal_until": timezone.localdate() + datetime.timedelta(days=30),
+        **fields,
+    }
     return Evaluation.objects.create(
         caregiver=caregiver,
         assessor=assessor,
         rule_set=rule_set,
-        practical_score=85,
-        computed_level=level,
         level=level,
         status=Evaluation.Status.DECIDED,
-        decided_at=timezone.now(),
-        appeal_until=timezone.localdate() + datetime.timedelta(days=30),
+        **values,
     )
 
 

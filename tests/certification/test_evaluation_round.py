@@ -187,7 +187,9 @@ def test_the_rounds_list_is_one_query_and_scoped_to_the_manager(administrator):
     own, other = InstitutionFactory(), InstitutionFactory()
     for institution in (own, other):
         CaregiverFactory(institution=institution)
-        services.round_open(actor=administrator, name=f"{institution.name}复评", closes_on=CLOSES, institution=institution)
+        services.round_open(
+            actor=administrator, name=f"{institution.name}复评", closes_on=CLOSES, institution=institution
+        )
     county = CountyFactory(name="阳城县")
     CaregiverFactory(institution=InstitutionFactory(county=county))
     services.round_open(actor=administrator, name="阳城县复评", closes_on=CLOSES, county=county)
@@ -222,7 +224,9 @@ def test_a_rounds_certificate_batch_issues_only_its_decisions_in_force_with_star
     assert still_open.evaluations.get().round == evaluation_round
 
     with django_capture_on_commit_callbacks(execute=True):
-        batch = certificates.certificate_batch_create(actor=administrator, name="复评证书", round_id=evaluation_round.pk)
+        batch = certificates.certificate_batch_create(
+            actor=administrator, name="复评证书", round_id=evaluation_round.pk
+        )
 
     assert list(batch.items.values_list("evaluation_id", flat=True)) == [in_force.pk]
     assert batch.round == evaluation_round

@@ -56,8 +56,9 @@ def assessor_conflict(*, assessor: User, caregiver: CaregiverProfile) -> str | N
 
 
 def _locked(evaluation: Evaluation) -> Evaluation:
+    # Lock the evaluation's row only: PostgreSQL refuses FOR UPDATE on the outer join to a rule set not yet chosen.
     return (
-        Evaluation.objects.select_for_update()
+        Evaluation.objects.select_for_update(of=("self",))
         .select_related("caregiver__user", "caregiver__institution", "rule_set")
         .get(pk=evaluation.pk)
     )

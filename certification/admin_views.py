@@ -18,7 +18,7 @@ from wagtail.admin.viewsets.base import ViewSet
 from accounts.models import County, Institution
 
 from . import certificates, selectors
-from .models import Certificate, CertificateBatch
+from .models import Certificate, CertificateBatch, EvaluationRound
 
 
 def administrator_required(request) -> None:
@@ -66,6 +66,11 @@ class BatchForm(forms.Form):
         label=gettext_lazy("Institution"), queryset=Institution.objects.order_by("name"), required=False
     )
     county = forms.ModelChoiceField(label=gettext_lazy("County"), queryset=County.objects.all(), required=False)
+    round = forms.ModelChoiceField(
+        label=gettext_lazy("Evaluation round"),
+        queryset=EvaluationRound.objects.order_by("-opened_at", "-pk"),
+        required=False,
+    )
 
 
 def batch_index(request):
@@ -78,6 +83,7 @@ def batch_index(request):
                 name=form.cleaned_data["name"],
                 institution_id=getattr(form.cleaned_data["institution"], "pk", None),
                 county_id=getattr(form.cleaned_data["county"], "pk", None),
+                round_id=getattr(form.cleaned_data["round"], "pk", None),
             )
         except ValidationError as error:
             form.add_error(None, error)

@@ -57,3 +57,8 @@ def certificates_remind_expiring_task() -> int:
 @shared_task
 def attempts_close_overdue_task() -> int:
     return services.attempts_close_overdue()
+
+
+@shared_task
+def re_evaluation_due_remind_task() -> int:
+    return evaluation_services.re_evaluation_due_remind()

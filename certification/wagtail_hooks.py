@@ -136,3 +136,20 @@ class ExamsGroup(ModelViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_exams():
     return ExamsGroup()
+
+
+# --- Re-evaluation: rounds, the due list, nominations (certification/evaluations/round_admin.py) ---------
+
+
+@hooks.register("register_admin_viewset")
+def register_re_evaluation():
+    from .evaluations.round_admin import ReEvaluationGroup
+
+    return ReEvaluationGroup()
+
+
+@hooks.register("register_log_actions")
+def register_re_evaluation_log_actions(actions):
+    actions.register_action(
+        "carestar.evaluation.due_notice", _("Re-evaluation due notice"), _("Managers told the re-evaluation falls due")
+    )

@@ -2,8 +2,10 @@
 
 import datetime
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import CharField, Count, OuterRef, Q, Subquery
+from django.db.models.functions import Cast
 from django.utils import timezone
+from wagtail.models import ModelLogEntry
 
 from accounts.models import CaregiverProfile, County, Institution, Role, User
 
@@ -58,6 +60,47 @@ def re_evaluation_due(*, viewer: User, within_days: int = DUE_SOON_DAYS, today: 
     if viewer.institution_id is not None:
         return caregivers.filter(institution_id=viewer.institution_id)
     return caregivers.none()
+
+
+def caregivers_for_nomination(*, manager: User):
+    """A manager's staff with their level in force and the status of the evaluation they have open, if any."""
+    if manager.institution_id is None:
+        return CaregiverProfile.objects.none()
+    open_status = Subquery(
+        Evaluation.objects.filter(caregiver=OuterRef("pk"), status__in=Evaluation.OPEN_STATUSES).values("status")[:1]
+    )
+    return (
+        caregivers_with_star_level()
+        .filter(institution_id=manager.institution_id)
+        .annotate(open_status=open_status)
+        .select_related("user")
+        .order_by("user__name", "pk")
+    )
+
+
+RE_EVALUATION_NOTICE = "carestar.evaluation.due_notice"
+
+
+def re_evaluation_notices_pending(*, today: datetime.date, within_days: int = DUE_SOON_DAYS):
+    """Decisions in force whose re-evaluation falls due within the coming days (or is overdue), whose caregiver
+    has no evaluation open, and whose managers have not been told yet (no notice in the audit log)."""
+    latest = Evaluation.objects.filter(caregiver_id=OuterRef("caregiver_id"), status=Evaluation.Status.DECIDED)
+    notified = ModelLogEntry.objects.filter(
+        content_type__app_label="certification", content_type__model="evaluation", action=RE_EVALUATION_NOTICE
+    ).values("object_id")
+    return (
+        Evaluation.objects.filter(
+            status=Evaluation.Status.DECIDED,
+            re_evaluation_due_on__lte=today + datetime.timedelta(days=within_days),
+        )
+        .filter(pk=Subquery(latest.order_by("-decided_at", "-id").values("pk")[:1]))
+        .exclude(caregiver__evaluations__status__in=Evaluation.OPEN_STATUSES)
+        # The audit log keys objects by text.
+        .annotate(object_key=Cast("pk", CharField()))
+        .exclude(object_key__in=notified)
+        .select_related("caregiver__user")
+        .order_by("caregiver__institution_id", "re_evaluation_due_on", "pk")
+    )
 
 
 def evaluations_listed():

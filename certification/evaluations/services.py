@@ -7,8 +7,10 @@ told. A decided evaluation never changes: appeals and downgrades that change the
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
@@ -54,7 +56,11 @@ def assessor_conflict(*, assessor: User, caregiver: CaregiverProfile) -> str | N
 
 
 def _locked(evaluation: Evaluation) -> Evaluation:
+<<<<<<< HEAD
     # Lock the evaluation row only: PostgreSQL refuses FOR UPDATE on the nullable side of the rule set's outer join.
+=======
+    # Lock the evaluation's row only: PostgreSQL refuses FOR UPDATE on the outer join to a rule set not yet chosen.
+>>>>>>> rounds
     return (
         Evaluation.objects.select_for_update(of=("self",))
         .select_related("caregiver__user", "caregiver__institution", "rule_set")
@@ -480,6 +486,70 @@ def round_open(
             data={"before": None, "after": {"evaluations": len(caregiver_ids), "closes_on": closes_on.isoformat()}},
         )
     return evaluation_round
+
+
+NOTICE_NAMES_SHOWN = 20
+
+
+def re_evaluation_due_remind(*, today: datetime.date | None = None) -> int:
+    """Tell each institution's managers which of their staff fall due for re-evaluation soon (or are overdue).
+
+    Once per caregiver and due date: the notice is recorded in the audit log against the decision in force,
+    so a second run, a redelivered task or a retry tells no one twice. An institution without an active
+    manager is left for a later day, when someone may be there to read it. Returns the caregivers notified.
+    """
+    from .. import notifications
+    from .selectors import DUE_SOON_DAYS, RE_EVALUATION_NOTICE, re_evaluation_notices_pending
+
+    today = today or timezone.localdate()
+    institution_ids = sorted(
+        set(re_evaluation_notices_pending(today=today).values_list("caregiver__institution_id", flat=True))
+    )
+    notified = 0
+    for institution_id in institution_ids:
+        with transaction.atomic():
+            # The institution's row serialises two runs: the second finds the notices written and sends nothing.
+            institution = Institution.objects.select_for_update().get(pk=institution_id)
+            managers = list(User.objects.filter(role=Role.MANAGER, is_active=True, institution=institution))
+            if not managers:
+                continue
+            decisions = list(
+                re_evaluation_notices_pending(today=today).filter(caregiver__institution_id=institution_id)
+            )
+            if not decisions:
+                continue
+            names = "、".join(
+                f"{decision.caregiver.name}（{decision.re_evaluation_due_on.isoformat()}）"
+                for decision in decisions[:NOTICE_NAMES_SHOWN]
+            )
+            if len(decisions) > NOTICE_NAMES_SHOWN:
+                names += _("and %(count)s more") % {"count": len(decisions) - NOTICE_NAMES_SHOWN}
+            values = {
+                "institution": institution.name,
+                "count": len(decisions),
+                "days": DUE_SOON_DAYS,
+                "names": names,
+                "url": f"{settings.WAGTAILADMIN_BASE_URL}{reverse('re_evaluation_due:index')}",
+            }
+            subject = _("%(institution)s: %(count)s star re-evaluations falling due") % values
+            message = _(
+                "%(count)s of your staff fall due for star re-evaluation within %(days)s days or are overdue: "
+                "%(names)s. Nominate them, or open a re-evaluation round, from the due list: %(url)s"
+            )
+            for manager in managers:
+                notifications.notify_user(user=manager, subject=subject, message=message % values)
+            for decision in decisions:
+                log(
+                    decision,
+                    RE_EVALUATION_NOTICE,
+                    user=None,
+                    data={
+                        "due_on": decision.re_evaluation_due_on.isoformat(),
+                        "managers": [manager.pk for manager in managers],
+                    },
+                )
+            notified += len(decisions)
+    return notified
 
 
 # --- Notices -------------------------------------------------------------------------------------------

@@ -196,6 +196,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "certification.tasks.attempts_close_overdue_task",
         "schedule": 60,
     },
+    "re-evaluations-remind-due": {
+        "task": "certification.tasks.re_evaluation_due_remind_task",
+        "schedule": 24 * 60 * 60,
+    },
 }
 
 # The certificate issuer, printed on every certificate and its verification page.

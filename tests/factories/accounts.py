@@ -84,3 +84,12 @@ class TrainingBodyFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"TB-{n}")
     name = factory.Sequence(lambda n: f"培训机构{n}")
     group = factory.SubFactory(GroupFactory)
+
+
+def manager_for(institution: Institution, **kwargs) -> User:
+    """An institution manager with access to the Wagtail admin (through the managers' group)."""
+    from accounts import services
+
+    user = UserFactory(role=Role.MANAGER, institution=institution, **kwargs)
+    user.groups.add(services.role_groups_ensure()[Role.MANAGER])
+    return user

@@ -57,23 +57,28 @@ def decided_evaluation_for(*, caregiver, assessor, rule_set, level: int = 2, dec
     """A decided evaluation written directly, without queueing its certificate (tests issue it themselves).
 
     `decided_at` (default now) dates the decision; its appeal window runs the rule set's days from then.
+    `fields` set what a decided row can no longer change afterwards (the database freezes it), such as
+    `re_evaluation_due_on` or `round`.
     """
     from django.utils import timezone
 
     from certification.models import Evaluation
 
     decided_at = decided_at or timezone.now()
+    values = {
+        "practical_score": 85,
+        "computed_level": level,
+        "appeal_until": timezone.localdate(decided_at) + datetime.timedelta(days=rule_set.appeal_window_days),
+        **fields,
+    }
     return Evaluation.objects.create(
         caregiver=caregiver,
         assessor=assessor,
         rule_set=rule_set,
-        practical_score=85,
-        computed_level=level,
         level=level,
         status=Evaluation.Status.DECIDED,
         decided_at=decided_at,
-        appeal_until=timezone.localdate(decided_at) + datetime.timedelta(days=rule_set.appeal_window_days),
-        **fields,
+        **values,
     )
 
 

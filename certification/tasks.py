@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from accounts.models import CaregiverProfile
+
 from . import certificates, services
 from .evaluations import services as evaluation_services
 
@@ -22,6 +24,14 @@ def evaluation_notify_task(evaluation_id: int) -> bool:
 @shared_task(**RETRYING)
 def certificate_notify_task(certificate_id: int) -> bool:
     return certificates.certificate_notify(certificate_id=certificate_id)
+
+
+@shared_task(**RETRYING)
+def service_data_downgrade_check_task(caregiver_id: int, cause: str) -> int | None:
+    """After service data brought a substantiated incident: lower the caregiver's level if it no longer holds."""
+    caregiver = CaregiverProfile.objects.get(pk=caregiver_id)
+    downgrade = evaluation_services.downgrade_check(caregiver=caregiver, cause=cause)
+    return downgrade.pk if downgrade else None
 
 
 @shared_task(bind=True, **RETRYING)

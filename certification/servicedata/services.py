@@ -382,29 +382,18 @@ def _downgrade_cause(incidents: list[_IncidentRow]) -> str:
         )
 
 
-def service_data_import(
-    *,
-    months: list[dict],
-    incidents: list[dict],
-    source: str,
-    batch_key: str,
-    payload_sha256: str,
-    client: ServiceDataClient | None = None,
-    uploaded_by: User | None = None,
-    file_name: str = "",
-    row_numbers: dict[str, list[int]] | None = None,
-) -> ServiceDataOutcome:
-    """Check and write one batch of service data, all or nothing.
+@dataclass
+class _Plan:
+    """A checked batch: typed rows, the caregivers' ids by identity number, the incidents already on record."""
 
-    Raises ServiceDataRejected with every problem found, or ServiceDataConflict when the batch key was used
-    for different content. A batch sent again (same key, same payload) returns the earlier import unchanged.
-    After the commit, each caregiver who gained a substantiated complaint, liability accident or ethics breach
-    is re-checked for a downgrade. `row_numbers` gives, per section, the numbers the sender knows its rows by
-    (a spreadsheet's row numbers) for the messages; by default the first row is 1.
-    """
-    earlier = _earlier_import(client=client, batch_key=batch_key)
-    if earlier is not None:
-        return _resend(earlier, payload_sha256)
+    months: list[_MonthRow]
+    incidents: list[_IncidentRow]
+    caregivers: dict[str, int]
+    existing_incidents: dict[str, ServiceIncident]
+
+
+def _batch_check(*, months, incidents, batch_key: str, row_numbers: dict[str, list[int]] | None) -> _Plan:
+    """Every problem of the batch, raised together as ServiceDataRejected; otherwise the plan to write."""
 
     def row_label(section: str, index: int) -> int:
         return row_numbers[section][index] if row_numbers else index + 1
@@ -460,7 +449,7 @@ def service_data_import(
         seen_references[parsed.reference] = index
         incident_rows[index] = parsed
 
-    # Everything the database must confirm, read once for the whole batch.
+    # What the database must confirm is read once for the whole batch, never row by row.
     caregivers = _caregiver_ids(
         {row.national_id for row in month_rows.values()} | {row.national_id for row in incident_rows.values()}
     )
@@ -488,15 +477,48 @@ def service_data_import(
     if checker.problems:
         checker.problems.sort(key=lambda p: ({None: 0, "months": 1, "incidents": 2}[p.section], p.index or 0))
         raise ServiceDataRejected(checker.problems)
+    return _Plan(list(month_rows.values()), list(incident_rows.values()), caregivers, existing_incidents)
 
-    pairs = {(caregivers[row.national_id], row.month) for row in month_rows.values()}
-    months_existing = _months_existing(pairs)
-    gained: dict[int, list[_IncidentRow]] = defaultdict(list)
-    for row in incident_rows.values():
-        existing = existing_incidents.get(row.reference)
+
+def _substantiation_gained(plan: _Plan) -> dict[int, list[_IncidentRow]]:
+    """Per caregiver, the incidents this batch makes substantiated: new ones, or ones that were not before."""
+    gained = defaultdict(list)
+    for row in plan.incidents:
+        existing = plan.existing_incidents.get(row.reference)
         if row.substantiated and (existing is None or not existing.substantiated or existing.kind != row.kind):
-            gained[caregivers[row.national_id]].append(row)
+            gained[plan.caregivers[row.national_id]].append(row)
+    return gained
 
+
+def service_data_import(
+    *,
+    months: list[dict],
+    incidents: list[dict],
+    source: str,
+    batch_key: str,
+    payload_sha256: str,
+    client: ServiceDataClient | None = None,
+    uploaded_by: User | None = None,
+    file_name: str = "",
+    row_numbers: dict[str, list[int]] | None = None,
+) -> ServiceDataOutcome:
+    """Check and write one batch of service data, all or nothing.
+
+    Raises ServiceDataRejected with every problem found, or ServiceDataConflict when the batch key was used
+    for different content. A batch sent again (same key, same payload) returns the earlier import unchanged.
+    After the commit, each caregiver who gained a substantiated complaint, liability accident or ethics breach
+    is re-checked for a downgrade. `row_numbers` gives, per section, the numbers the sender knows its rows by
+    (a spreadsheet's row numbers) for the messages; by default the first row is 1.
+    """
+    earlier = _earlier_import(client=client, batch_key=batch_key)
+    if earlier is not None:
+        return _resend(earlier, payload_sha256)
+
+    plan = _batch_check(months=months, incidents=incidents, batch_key=batch_key, row_numbers=row_numbers)
+    caregivers = plan.caregivers
+    pairs = {(caregivers[row.national_id], row.month) for row in plan.months}
+    months_existing = _months_existing(pairs)
+    gained = _substantiation_gained(plan)
     try:
         with transaction.atomic():
             record = ServiceDataImport.objects.create(
@@ -506,8 +528,8 @@ def service_data_import(
                 batch_key=batch_key,
                 payload_sha256=payload_sha256,
                 file_name=file_name[:200],
-                months_written=len(month_rows),
-                incidents_written=len(incident_rows),
+                months_written=len(plan.months),
+                incidents_written=len(plan.incidents),
             )
             ServiceMonth.objects.bulk_create(
                 [
@@ -519,7 +541,7 @@ def service_data_import(
                         satisfied=row.satisfied,
                         imported_in=record,
                     )
-                    for row in month_rows.values()
+                    for row in plan.months
                 ],
                 update_conflicts=True,
                 unique_fields=["caregiver", "month"],
@@ -537,7 +559,7 @@ def service_data_import(
                         summary=row.summary,
                         imported_in=record,
                     )
-                    for row in incident_rows.values()
+                    for row in plan.incidents
                 ],
                 update_conflicts=True,
                 unique_fields=["reference"],
@@ -548,8 +570,8 @@ def service_data_import(
                 created=True,
                 months_created=len(pairs - months_existing),
                 months_updated=len(months_existing),
-                incidents_created=len(set(seen_references) - set(existing_incidents)),
-                incidents_updated=len(existing_incidents),
+                incidents_created=len(plan.incidents) - len(plan.existing_incidents),
+                incidents_updated=len(plan.existing_incidents),
                 downgrade_checks=len(gained),
             )
             log(

@@ -6,11 +6,12 @@ Imported by certification/wagtail_hooks.py (Wagtail loads hook modules of apps o
 import django_filters
 from django.db.models import Q
 from django.urls import path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.ui.tables import BooleanColumn, Column
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.base import ViewSet
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
@@ -152,11 +153,6 @@ class ServiceMonthFilterSet(CaregiverFilterSet):
 
 
 class ServiceIncidentFilterSet(CaregiverFilterSet):
-    kind = django_filters.ChoiceFilter(
-        label=_("Kind"), choices=ServiceIncident.Kind.choices, empty_label=_("All kinds")
-    )
-    substantiated = django_filters.BooleanFilter(label=_("Substantiated"))
-
     class Meta:
         model = ServiceIncident
         fields = ["institution", "kind", "substantiated"]
@@ -165,6 +161,10 @@ class ServiceIncidentFilterSet(CaregiverFilterSet):
 class CaregiverListingIndexView(generic.IndexView):
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("caregiver__user", "caregiver__institution", "imported_in")
+
+
+def yes_no(value: bool) -> str:
+    return gettext("yes") if value else gettext("no")
 
 
 CAREGIVER_COLUMNS = [
@@ -208,7 +208,7 @@ class ServiceIncidentViewSet(ModelViewSet):
         *CAREGIVER_COLUMNS,
         "kind",
         "occurred_on",
-        BooleanColumn("substantiated", label=_("Substantiated")),
+        Column("substantiated", label=_("Substantiated"), accessor=lambda incident: yes_no(incident.substantiated)),
     ]
     filterset_class = ServiceIncidentFilterSet
     search_fields = ["reference", *CAREGIVER_SEARCH]
@@ -255,7 +255,7 @@ class ServiceDataClientViewSet(ModelViewSet):
     list_display = [
         "name",
         Column("token_prefix", label=_("Token begins with"), accessor=lambda client: f"{client.token_prefix}…"),
-        BooleanColumn("is_active", label=_("Active")),
+        Column("is_active", label=_("Active"), accessor=lambda client: yes_no(client.is_active)),
         "created_by",
         "created_at",
         "last_used_at",

@@ -1,6 +1,7 @@
 """The read-only service-data listings in the Wagtail admin: filters, administrators only, a fixed query count."""
 
 import datetime
+import json
 
 import pytest
 from django.db import connection
@@ -116,13 +117,18 @@ def test_the_listings_are_read_only(client, bureau, two_institutions):
     assert record.months.count() == 2
 
 
-def test_managers_see_no_service_data(client, two_institutions):
+def test_only_administrators_see_the_menu_and_reach_the_screens(client, bureau, two_institutions):
     north, _south = two_institutions
+    # The admin's sidebar is JSON in the page: the menu label appears \u-escaped there.
+    menu_label = json.dumps("长护险服务数据")[1:-1]
+    client.force_login(bureau)
+    assert menu_label in client.get(reverse("wagtailadmin_home")).content.decode()
+
     manager = account_services.user_create(
         username="manager", password="pw", name="机构管理员", role=Role.MANAGER, institution=north
     )
     client.force_login(manager)
-    assert "长护险服务数据" not in client.get(reverse("wagtailadmin_home")).content.decode()
+    assert menu_label not in client.get(reverse("wagtailadmin_home")).content.decode()
     for name in ("service_months:index", "service_incidents:index", "service_data_clients:index"):
         response = client.get(reverse(name))
         assert response.status_code in (302, 403), name

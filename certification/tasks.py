@@ -3,6 +3,8 @@
 from celery import shared_task
 from django.utils.translation import gettext as _
 
+from accounts.models import CaregiverProfile
+
 from . import certificates, services
 from .evaluations import services as evaluation_services
 
@@ -42,6 +44,14 @@ def certificate_batch_items_task(self, item_ids: list[int]) -> None:
         return
     # Only the failed items go round again.
     raise self.retry(args=[failed], countdown=min(5 * 2**self.request.retries, 300))
+
+
+@shared_task(**RETRYING)
+def service_data_downgrade_check_task(caregiver_id: int, cause: str) -> int | None:
+    """After service data brought a substantiated incident: lower the caregiver's level if it no longer holds."""
+    caregiver = CaregiverProfile.objects.get(pk=caregiver_id)
+    downgrade = evaluation_services.downgrade_check(caregiver=caregiver, cause=cause)
+    return downgrade.pk if downgrade else None
 
 
 @shared_task

@@ -4,6 +4,7 @@ from . import views
 from .evaluations import urls as evaluation_urls
 from .exams import urls as exam_urls
 from .practicals import urls as practical_urls
+from .servicedata import urls as servicedata_urls
 
 app_name = "certification"
 
@@ -11,6 +12,7 @@ urlpatterns = [
     *exam_urls.urlpatterns,
     *practical_urls.urlpatterns,
     *evaluation_urls.urlpatterns,
+    *servicedata_urls.urlpatterns,
     path("me/certificates/<int:certificate_id>/pdf/", views.certificate_download, name="certificate_download"),
     path("verify/", views.verify_form, name="verify_form"),
     path("verify/file/", views.verify_file, name="verify_file"),

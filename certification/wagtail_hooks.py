@@ -12,6 +12,7 @@ from .evaluations.admin_views import AppealViewSet, EvaluationViewSet, RuleSetVi
 from .exams.wagtail_hooks import exam_attempt_viewset, exam_override_viewset, exam_viewset, question_viewset
 from .models import Certificate, CertificateTemplate
 from .practicals.wagtail_hooks import practical_assessment_viewset, practical_template_viewset
+from .servicedata import wagtail_hooks as servicedata_hooks  # noqa: F401  (service data screens and log actions)
 
 
 @hooks.register("register_log_actions")

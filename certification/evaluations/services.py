@@ -56,11 +56,7 @@ def assessor_conflict(*, assessor: User, caregiver: CaregiverProfile) -> str | N
 
 
 def _locked(evaluation: Evaluation) -> Evaluation:
-<<<<<<< HEAD
     # Lock the evaluation row only: PostgreSQL refuses FOR UPDATE on the nullable side of the rule set's outer join.
-=======
-    # Lock the evaluation's row only: PostgreSQL refuses FOR UPDATE on the outer join to a rule set not yet chosen.
->>>>>>> rounds
     return (
         Evaluation.objects.select_for_update(of=("self",))
         .select_related("caregiver__user", "caregiver__institution", "rule_set")

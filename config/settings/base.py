@@ -151,6 +151,8 @@ STORAGES = {
 # ones go to a Celery task that reports its progress. Nothing larger than IMPORT_MAX_BYTES is accepted.
 IMPORT_INLINE_MAX_BYTES = int(os.environ.get("IMPORT_INLINE_MAX_BYTES", str(256 * 1024)))
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(10 * 1024 * 1024)))
+# The service-data API refuses a request body larger than this (HTTP 413) before reading it.
+SERVICE_DATA_API_MAX_BYTES = int(os.environ.get("SERVICE_DATA_API_MAX_BYTES", str(5 * 1024 * 1024)))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

@@ -1,0 +1,659 @@
+"""The only writers of service data: import batches (spreadsheet or API) and the client systems that send them.
+
+A batch is checked row by row before anything is written; one bad row rejects the batch and every problem is
+reported with its row and field. A valid batch is written in one transaction: monthly figures are upserted by
+(caregiver, month), incidents by the LTCI system's reference. A batch sent again changes nothing.
+"""
+
+import datetime
+import hashlib
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from wagtail.log_actions import log
+
+from accounts.models import CaregiverProfile, User
+from accounts.national_id import national_id_normalize, validate_national_id
+
+from .models import ServiceDataClient, ServiceDataImport, ServiceIncident, ServiceMonth, token_hash
+
+# Bounds that catch a wrong column or a typo rather than real service: a month has at most 31 × 24 hours.
+MAX_SERVICE_HOURS = Decimal("744")
+MAX_SURVEYS = 1000
+EARLIEST_DAY = datetime.date(2000, 1, 1)
+# Lookups by many identity numbers or references are split so no query outgrows a database's parameter limit.
+LOOKUP_CHUNK = 900
+
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+TRUE_WORDS = {"true", "yes", "y", "1", "是", "已查实", "查实"}
+FALSE_WORDS = {"false", "no", "n", "0", "否", "未查实"}
+
+
+@dataclass(frozen=True)
+class ServiceDataError:
+    """One problem: `section` is "months" or "incidents" (None for the batch as a whole), `index` the 0-based
+    position of the row in its section, `field` the key of the value at fault."""
+
+    section: str | None
+    index: int | None
+    field: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"section": self.section, "index": self.index, "field": self.field, "message": self.message}
+
+
+class ServiceDataRejected(ValidationError):
+    """The batch has problems; nothing was written."""
+
+    def __init__(self, problems: list[ServiceDataError]):
+        super().__init__([problem.message for problem in problems])
+        self.problems = problems
+
+
+class ServiceDataConflict(ValidationError):
+    """The batch key was used before for different content; nothing was written."""
+
+    def __init__(self, earlier: ServiceDataImport):
+        super().__init__(
+            _("Batch “%(batch)s” was already imported on %(when)s with different content; give a new batch its own id.")
+            % {"batch": earlier.batch_key, "when": timezone.localtime(earlier.created_at).strftime("%Y-%m-%d %H:%M")}
+        )
+        self.earlier = earlier
+
+
+@dataclass(frozen=True)
+class ServiceDataOutcome:
+    record: ServiceDataImport
+    # False when the batch had been imported before: `record` is that earlier import and nothing was written.
+    created: bool
+    months_created: int = 0
+    months_updated: int = 0
+    incidents_created: int = 0
+    incidents_updated: int = 0
+    downgrade_checks: int = 0
+
+
+def payload_digest(*, months: list, incidents: list) -> str:
+    """The SHA-256 of a batch's content, the same however its JSON was spaced or its keys ordered."""
+    canonical = json.dumps(
+        {"months": months, "incidents": incidents}, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def incident_kind_lookup() -> dict[str, str]:
+    """Kinds by code and by their Chinese and English names, lower-cased."""
+    lookup = {}
+    for value, label in ServiceIncident.Kind.choices:
+        lookup[value] = value
+        for language in ("zh-hans", "en"):
+            with translation.override(language):
+                lookup[str(label).lower()] = value
+    return lookup
+
+
+# --- Reading values: the API sends JSON types, spreadsheets text; both pass through the same checks ---------
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _decimal(value) -> Decimal | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _whole_number(value) -> int | None:
+    number = _decimal(value)
+    if number is None or number != number.to_integral_value():
+        return None
+    return int(number)
+
+
+def _boolean(value) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    return None
+
+
+def _month(value) -> tuple[datetime.date | None, str | None]:
+    text = _text(value)
+    match = MONTH_RE.match(text or "")
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        return None, _("“%(value)s” is not a month written as YYYY-MM, e.g. 2026-10.") % {"value": text or ""}
+    month = datetime.date(int(match.group(1)), int(match.group(2)), 1)
+    if month > timezone.localdate().replace(day=1):
+        return None, _("The month %(month)s has not begun yet.") % {"month": text}
+    if month < EARLIEST_DAY:
+        return None, _("The month %(month)s is implausibly long ago.") % {"month": text}
+    return month, None
+
+
+def _day(value) -> tuple[datetime.date | None, str | None]:
+    text = _text(value) or ""
+    try:
+        day = datetime.date.fromisoformat(text) if DATE_RE.match(text) else None
+    except ValueError:
+        day = None
+    if day is None:
+        return None, _("“%(value)s” is not a date written as YYYY-MM-DD, e.g. 2026-10-03.") % {"value": text}
+    if day > timezone.localdate():
+        return None, _("The date %(date)s is in the future.") % {"date": text}
+    if day < EARLIEST_DAY:
+        return None, _("The date %(date)s is implausibly long ago.") % {"date": text}
+    return day, None
+
+
+@dataclass
+class _MonthRow:
+    national_id: str
+    month: datetime.date
+    service_hours: Decimal
+    surveys: int
+    satisfied: int
+
+
+@dataclass
+class _IncidentRow:
+    reference: str
+    national_id: str
+    kind: str
+    occurred_on: datetime.date
+    substantiated: bool
+    summary: str
+
+
+class _Checker:
+    """Collects every problem of a batch while turning its rows into typed values."""
+
+    def __init__(self):
+        self.problems: list[ServiceDataError] = []
+
+    def add(self, section, index, field, message) -> None:
+        self.problems.append(ServiceDataError(section, index, field, str(message)))
+
+    def national_id(self, section, index, row) -> str | None:
+        raw = _text(row.get("national_id"))
+        if not raw:
+            self.add(section, index, "national_id", _("The identity card number is empty."))
+            return None
+        value = national_id_normalize(raw)
+        try:
+            validate_national_id(value)
+        except ValidationError as error:
+            self.add(section, index, "national_id", f"{value}：{' '.join(error.messages)}")
+            return None
+        return value
+
+    def month_row(self, index: int, row) -> _MonthRow | None:
+        section = "months"
+        if not isinstance(row, dict):
+            self.add(section, index, "", _("Each monthly figure must be an object."))
+            return None
+        before = len(self.problems)
+        national_id = self.national_id(section, index, row)
+        month, problem = _month(row.get("month"))
+        if problem:
+            self.add(section, index, "month", problem)
+        hours = _decimal(row.get("service_hours"))
+        if hours is None:
+            self.add(section, index, "service_hours", _("The service hours must be a number, e.g. 86.5."))
+        elif hours < 0:
+            self.add(section, index, "service_hours", _("The service hours cannot be negative."))
+        elif hours > MAX_SERVICE_HOURS:
+            self.add(
+                section,
+                index,
+                "service_hours",
+                _("%(hours)s service hours in one month is more than the month has (at most %(max)s).")
+                % {"hours": hours, "max": MAX_SERVICE_HOURS},
+            )
+        elif hours != hours.quantize(Decimal("0.1")):
+            self.add(section, index, "service_hours", _("Give the service hours with at most one decimal place."))
+        counts = {}
+        for field, label in (("surveys", _("surveys returned")), ("satisfied", _("satisfied surveys"))):
+            count = _whole_number(row.get(field, 0) if row.get(field) not in ("", None) else 0)
+            if count is None:
+                self.add(section, index, field, _("The number of %(what)s must be a whole number.") % {"what": label})
+            elif count < 0:
+                self.add(section, index, field, _("The number of %(what)s cannot be negative.") % {"what": label})
+            elif count > MAX_SURVEYS:
+                self.add(
+                    section,
+                    index,
+                    field,
+                    _("%(count)s %(what)s in one month is implausible (at most %(max)s).")
+                    % {"count": count, "what": label, "max": MAX_SURVEYS},
+                )
+            else:
+                counts[field] = count
+        if len(counts) == 2 and counts["satisfied"] > counts["surveys"]:
+            self.add(
+                section,
+                index,
+                "satisfied",
+                _("%(satisfied)s satisfied surveys is more than the %(surveys)s returned.")
+                % {"satisfied": counts["satisfied"], "surveys": counts["surveys"]},
+            )
+        if len(self.problems) > before:
+            return None
+        return _MonthRow(national_id, month, hours, counts["surveys"], counts["satisfied"])
+
+    def incident_row(self, index: int, row, kinds: dict[str, str]) -> _IncidentRow | None:
+        section = "incidents"
+        if not isinstance(row, dict):
+            self.add(section, index, "", _("Each incident must be an object."))
+            return None
+        before = len(self.problems)
+        reference = _text(row.get("reference"))
+        if not reference:
+            self.add(section, index, "reference", _("The incident reference is empty."))
+        elif len(reference) > 64:
+            self.add(section, index, "reference", _("The incident reference is longer than 64 characters."))
+        national_id = self.national_id(section, index, row)
+        kind_text = _text(row.get("kind"))
+        kind = kinds.get((kind_text or "").lower())
+        if kind is None:
+            self.add(
+                section,
+                index,
+                "kind",
+                _("“%(kind)s” is not a kind of incident; use 投诉, 责任事故 or 违反职业道德.")
+                % {"kind": kind_text or ""},
+            )
+        occurred_on, problem = _day(row.get("occurred_on"))
+        if problem:
+            self.add(section, index, "occurred_on", problem)
+        substantiated = _boolean(row.get("substantiated"))
+        if substantiated is None:
+            self.add(
+                section,
+                index,
+                "substantiated",
+                _("Say whether the incident is substantiated: 是 or 否 (true or false)."),
+            )
+        summary = _text(row.get("summary"))
+        if summary is None:
+            self.add(section, index, "summary", _("The summary must be text."))
+        elif len(summary) > 500:
+            self.add(section, index, "summary", _("The summary is longer than 500 characters."))
+        if len(self.problems) > before:
+            return None
+        return _IncidentRow(reference, national_id, kind, occurred_on, substantiated, summary)
+
+
+def _chunks(values: list, size: int = LOOKUP_CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _caregiver_ids(national_ids: set[str]) -> dict[str, int]:
+    found = {}
+    for chunk in _chunks(sorted(national_ids)):
+        found.update(CaregiverProfile.objects.filter(national_id__in=chunk).values_list("national_id", "pk"))
+    return found
+
+
+def _incidents_by_reference(references: set[str]) -> dict[str, ServiceIncident]:
+    found = {}
+    for chunk in _chunks(sorted(references)):
+        found.update(
+            (incident.reference, incident)
+            for incident in ServiceIncident.objects.filter(reference__in=chunk).only(
+                "pk", "reference", "caregiver_id", "kind", "substantiated"
+            )
+        )
+    return found
+
+
+def _months_existing(pairs: set[tuple[int, datetime.date]]) -> set[tuple[int, datetime.date]]:
+    """Which (caregiver, month) pairs already have figures: the batch's caregivers over its span of months."""
+    if not pairs:
+        return set()
+    months = [month for _caregiver_id, month in pairs]
+    found = set()
+    for chunk in _chunks(sorted({caregiver_id for caregiver_id, _month in pairs})):
+        found.update(
+            ServiceMonth.objects.filter(
+                caregiver_id__in=chunk, month__gte=min(months), month__lte=max(months)
+            ).values_list("caregiver_id", "month")
+        )
+    return found & pairs
+
+
+def _earlier_import(*, client: ServiceDataClient | None, batch_key: str) -> ServiceDataImport | None:
+    imports = ServiceDataImport.objects.filter(batch_key=batch_key)
+    imports = imports.filter(client=client) if client is not None else imports.filter(client__isnull=True)
+    return imports.first()
+
+
+def _resend(earlier: ServiceDataImport, payload_sha256: str) -> ServiceDataOutcome:
+    if earlier.payload_sha256 != payload_sha256:
+        raise ServiceDataConflict(earlier)
+    return ServiceDataOutcome(record=earlier, created=False)
+
+
+def _downgrade_cause(incidents: list[_IncidentRow]) -> str:
+    # The cause is kept on the downgrade decision the caregiver reads: in the site's language, not the sender's.
+    with translation.override(settings.LANGUAGE_CODE):
+        return "；".join(
+            _("%(kind)s substantiated in the LTCI system's records: reference %(reference)s, occurred on %(date)s")
+            % {
+                "kind": ServiceIncident.Kind(row.kind).label,
+                "reference": row.reference,
+                "date": row.occurred_on.isoformat(),
+            }
+            for row in incidents
+        )
+
+
+@dataclass
+class _Plan:
+    """A checked batch: typed rows, the caregivers' ids by identity number, the incidents already on record."""
+
+    months: list[_MonthRow]
+    incidents: list[_IncidentRow]
+    caregivers: dict[str, int]
+    existing_incidents: dict[str, ServiceIncident]
+
+
+def _batch_check(*, months, incidents, batch_key: str, row_numbers: dict[str, list[int]] | None) -> _Plan:
+    """Every problem of the batch, raised together as ServiceDataRejected; otherwise the plan to write."""
+
+    def row_label(section: str, index: int) -> int:
+        return row_numbers[section][index] if row_numbers else index + 1
+
+    checker = _Checker()
+    if not batch_key or len(batch_key) > 100:
+        checker.add(None, None, "batch_id", _("The batch id must be 1 to 100 characters."))
+    if not isinstance(months, list) or not isinstance(incidents, list):
+        checker.add(None, None, "", _("Monthly figures and incidents must each be a list."))
+        raise ServiceDataRejected(checker.problems)
+    if not months and not incidents:
+        checker.add(None, None, "", _("The batch holds no monthly figures and no incidents."))
+
+    month_rows: dict[int, _MonthRow] = {}
+    seen_months: dict[tuple[str, datetime.date], int] = {}
+    for index, row in enumerate(months):
+        parsed = checker.month_row(index, row)
+        if parsed is None:
+            continue
+        key = (parsed.national_id, parsed.month)
+        if key in seen_months:
+            checker.add(
+                "months",
+                index,
+                "month",
+                _("The figures of %(national_id)s for %(month)s are already given in row %(row)s.")
+                % {
+                    "national_id": parsed.national_id,
+                    "month": f"{parsed.month:%Y-%m}",
+                    "row": row_label("months", seen_months[key]),
+                },
+            )
+            continue
+        seen_months[key] = index
+        month_rows[index] = parsed
+
+    kinds = incident_kind_lookup()
+    incident_rows: dict[int, _IncidentRow] = {}
+    seen_references: dict[str, int] = {}
+    for index, row in enumerate(incidents):
+        parsed = checker.incident_row(index, row, kinds)
+        if parsed is None:
+            continue
+        if parsed.reference in seen_references:
+            checker.add(
+                "incidents",
+                index,
+                "reference",
+                _("The incident %(reference)s is already given in row %(row)s.")
+                % {"reference": parsed.reference, "row": row_label("incidents", seen_references[parsed.reference])},
+            )
+            continue
+        seen_references[parsed.reference] = index
+        incident_rows[index] = parsed
+
+    # What the database must confirm is read once for the whole batch, never row by row.
+    caregivers = _caregiver_ids(
+        {row.national_id for row in month_rows.values()} | {row.national_id for row in incident_rows.values()}
+    )
+    existing_incidents = _incidents_by_reference(set(seen_references))
+    for section, rows in (("months", month_rows), ("incidents", incident_rows)):
+        for index, row in rows.items():
+            if row.national_id not in caregivers:
+                checker.add(
+                    section,
+                    index,
+                    "national_id",
+                    _("No caregiver has the identity card number %(national_id)s.") % {"national_id": row.national_id},
+                )
+    for index, row in incident_rows.items():
+        existing = existing_incidents.get(row.reference)
+        caregiver_id = caregivers.get(row.national_id)
+        if existing is not None and caregiver_id is not None and existing.caregiver_id != caregiver_id:
+            checker.add(
+                "incidents",
+                index,
+                "reference",
+                _("The incident %(reference)s is already recorded for another caregiver.")
+                % {"reference": row.reference},
+            )
+    if checker.problems:
+        checker.problems.sort(key=lambda p: ({None: 0, "months": 1, "incidents": 2}[p.section], p.index or 0))
+        raise ServiceDataRejected(checker.problems)
+    return _Plan(list(month_rows.values()), list(incident_rows.values()), caregivers, existing_incidents)
+
+
+def _substantiation_gained(plan: _Plan) -> dict[int, list[_IncidentRow]]:
+    """Per caregiver, the incidents this batch makes substantiated: new ones, or ones that were not before."""
+    gained = defaultdict(list)
+    for row in plan.incidents:
+        existing = plan.existing_incidents.get(row.reference)
+        if row.substantiated and (existing is None or not existing.substantiated or existing.kind != row.kind):
+            gained[plan.caregivers[row.national_id]].append(row)
+    return gained
+
+
+def service_data_import(
+    *,
+    months: list[dict],
+    incidents: list[dict],
+    source: str,
+    batch_key: str,
+    payload_sha256: str,
+    client: ServiceDataClient | None = None,
+    uploaded_by: User | None = None,
+    file_name: str = "",
+    row_numbers: dict[str, list[int]] | None = None,
+) -> ServiceDataOutcome:
+    """Check and write one batch of service data, all or nothing.
+
+    Raises ServiceDataRejected with every problem found, or ServiceDataConflict when the batch key was used
+    for different content. A batch sent again (same key, same payload) returns the earlier import unchanged.
+    After the commit, each caregiver who gained a substantiated complaint, liability accident or ethics breach
+    is re-checked for a downgrade. `row_numbers` gives, per section, the numbers the sender knows its rows by
+    (a spreadsheet's row numbers) for the messages; by default the first row is 1.
+    """
+    earlier = _earlier_import(client=client, batch_key=batch_key)
+    if earlier is not None:
+        return _resend(earlier, payload_sha256)
+
+    plan = _batch_check(months=months, incidents=incidents, batch_key=batch_key, row_numbers=row_numbers)
+    caregivers = plan.caregivers
+    pairs = {(caregivers[row.national_id], row.month) for row in plan.months}
+    months_existing = _months_existing(pairs)
+    gained = _substantiation_gained(plan)
+    try:
+        with transaction.atomic():
+            record = ServiceDataImport.objects.create(
+                source=source,
+                client=client,
+                uploaded_by=uploaded_by,
+                batch_key=batch_key,
+                payload_sha256=payload_sha256,
+                file_name=file_name[:200],
+                months_written=len(plan.months),
+                incidents_written=len(plan.incidents),
+            )
+            ServiceMonth.objects.bulk_create(
+                [
+                    ServiceMonth(
+                        caregiver_id=caregivers[row.national_id],
+                        month=row.month,
+                        service_hours=row.service_hours,
+                        surveys=row.surveys,
+                        satisfied=row.satisfied,
+                        imported_in=record,
+                    )
+                    for row in plan.months
+                ],
+                update_conflicts=True,
+                unique_fields=["caregiver", "month"],
+                update_fields=["service_hours", "surveys", "satisfied", "imported_in"],
+            )
+            # The caregiver is not among the updated fields: a reference never moves to another person.
+            ServiceIncident.objects.bulk_create(
+                [
+                    ServiceIncident(
+                        caregiver_id=caregivers[row.national_id],
+                        reference=row.reference,
+                        kind=row.kind,
+                        occurred_on=row.occurred_on,
+                        substantiated=row.substantiated,
+                        summary=row.summary,
+                        imported_in=record,
+                    )
+                    for row in plan.incidents
+                ],
+                update_conflicts=True,
+                unique_fields=["reference"],
+                update_fields=["kind", "occurred_on", "substantiated", "summary", "imported_in"],
+            )
+            outcome = ServiceDataOutcome(
+                record=record,
+                created=True,
+                months_created=len(pairs - months_existing),
+                months_updated=len(months_existing),
+                incidents_created=len(plan.incidents) - len(plan.existing_incidents),
+                incidents_updated=len(plan.existing_incidents),
+                downgrade_checks=len(gained),
+            )
+            log(
+                record,
+                "carestar.servicedata.import",
+                user=uploaded_by,
+                data={
+                    "source": source,
+                    "client": client.name if client else None,
+                    "file": file_name,
+                    "months_created": outcome.months_created,
+                    "months_updated": outcome.months_updated,
+                    "incidents_created": outcome.incidents_created,
+                    "incidents_updated": outcome.incidents_updated,
+                    "substantiated": sorted(row.reference for rows in gained.values() for row in rows),
+                },
+            )
+            from ..tasks import service_data_downgrade_check_task
+
+            for caregiver_id, rows in gained.items():
+                transaction.on_commit(
+                    partial(service_data_downgrade_check_task.delay, caregiver_id, _downgrade_cause(rows))
+                )
+    except IntegrityError:
+        # Two senders raced with the same batch: the one that committed first wrote it.
+        earlier = _earlier_import(client=client, batch_key=batch_key)
+        if earlier is None:
+            raise
+        return _resend(earlier, payload_sha256)
+    return outcome
+
+
+# --- Client systems --------------------------------------------------------------------------------------
+
+
+def service_data_client_create(*, name: str, actor: User) -> tuple[ServiceDataClient, str]:
+    """A client system with a fresh token; the token is returned here once and never stored."""
+    with transaction.atomic():
+        client = ServiceDataClient(name=name.strip(), created_by=actor)
+        token = client.token_set_new()
+        client.save()
+        log(client, "carestar.servicedata_client.create", user=actor, data={"token_prefix": client.token_prefix})
+    return client, token
+
+
+def service_data_client_token_rotate(*, client: ServiceDataClient, actor: User) -> str:
+    """A new token for the client; the old one stops working at once."""
+    with transaction.atomic():
+        client = ServiceDataClient.objects.select_for_update().get(pk=client.pk)
+        before = client.token_prefix
+        token = client.token_set_new()
+        client.save(update_fields=["token_prefix", "token_hash"])
+        log(
+            client,
+            "carestar.servicedata_client.rotate",
+            user=actor,
+            data={"before": {"token_prefix": before}, "after": {"token_prefix": client.token_prefix}},
+        )
+    return token
+
+
+def service_data_client_active_set(*, client: ServiceDataClient, actor: User, active: bool) -> ServiceDataClient:
+    with transaction.atomic():
+        client = ServiceDataClient.objects.select_for_update().get(pk=client.pk)
+        if client.is_active != active:
+            client.is_active = active
+            client.save(update_fields=["is_active"])
+            log(
+                client,
+                "carestar.servicedata_client.activate" if active else "carestar.servicedata_client.deactivate",
+                user=actor,
+                data={"before": {"is_active": not active}, "after": {"is_active": active}},
+            )
+    return client
+
+
+def service_data_client_authenticate(*, token: str) -> ServiceDataClient | None:
+    """The active client holding this token, its last use recorded; None for an unknown or inactive token."""
+    if not token:
+        return None
+    client = ServiceDataClient.objects.filter(token_hash=token_hash(token), is_active=True).first()
+    if client is not None:
+        client.last_used_at = timezone.now()
+        ServiceDataClient.objects.filter(pk=client.pk).update(last_used_at=client.last_used_at)
+    return client

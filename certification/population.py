@@ -36,7 +36,7 @@ from django.db.models import (
     When,
     prefetch_related_objects,
 )
-from django.db.models.functions import Coalesce, ExtractDay, ExtractMonth, ExtractYear, Least, Round
+from django.db.models.functions import Coalesce, ExtractYear, Least, Round
 from django.utils import timezone
 
 from accounts.models import CaregiverProfile
@@ -71,8 +71,8 @@ def _cumulative(levels: list[list[Bound]]) -> list[dict[str, Bound]]:
         for bound in bounds:
             held = strictest.get(bound.fact)
             stricter = max if bound.comparison == "gte" else min
-            strictest[bound.fact] = bound if held is None else Bound(
-                bound.fact, bound.comparison, stricter(held.bound, bound.bound)
+            strictest[bound.fact] = (
+                bound if held is None else Bound(bound.fact, bound.comparison, stricter(held.bound, bound.bound))
             )
         result.append(dict(strictest))
     return result
@@ -166,9 +166,7 @@ def _service_aggregates() -> dict:
     scaled = Value(10000) * Sum("satisfied")
     quotient = scaled / surveys
     remainder = scaled - quotient * surveys
-    rounds_up = Q(surveys_sum__lt=Value(2) * remainder) | (
-        Q(surveys_sum=Value(2) * remainder) & Q(quotient_odd=1)
-    )
+    rounds_up = Q(surveys_sum__lt=Value(2) * remainder) | (Q(surveys_sum=Value(2) * remainder) & Q(quotient_odd=1))
     return {
         "surveys_sum": surveys,
         "quotient_odd": ExpressionWrapper(quotient - Value(2) * (quotient / Value(2)), output_field=IntegerField()),
@@ -348,9 +346,11 @@ def _computed_level(ladder: _Ladder, windows: Windows, today: datetime.date):
     )
 
     satisfaction = ladder.criterion(
-        lambda _, rule: [Bound("rate_hundredths", "gte", int(rule.min_satisfaction_rate * 100))]
-        if rule.min_satisfaction_rate
-        else []
+        lambda _, rule: (
+            [Bound("rate_hundredths", "gte", int(rule.min_satisfaction_rate * 100))]
+            if rule.min_satisfaction_rate
+            else []
+        )
     )
     if not satisfaction.always_met:
         reaches.append(
@@ -424,4 +424,3 @@ def star_level_distribution(
         county_id, level, count = row
         result.setdefault(county_id, dict(empty))[level] = count
     return result
-

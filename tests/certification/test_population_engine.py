@@ -31,6 +31,13 @@ TODAYS = [datetime.date(2026, 4, 1), datetime.date(2028, 2, 29)]
 SATISFACTION = [(1, 32), (3, 32), (2, 3), (29, 32), (31, 32), (1, 1), (0, 5), (17, 20), (9, 10), (0, 0)]
 
 
+def require_courses(rules: StarRuleSet, level: int, courses) -> None:
+    rule = rules.levels.get(level=level)
+    rule.required_courses.set(courses)
+    # A parental many-to-many is written when its rule is saved.
+    rule.save()
+
+
 def windowed_rules(required_course) -> StarRuleSet:
     """Hours over 2 years, service over 6 months, disqualifiers over 2 years, a required course on level 3."""
     rules = rule_set(
@@ -47,7 +54,7 @@ def windowed_rules(required_course) -> StarRuleSet:
     StarLevelRule.objects.filter(rule_set=rules, level=3).update(
         min_satisfaction_rate=Decimal("90.63"), max_substantiated_complaints=0
     )
-    rules.levels.get(level=3).required_courses.set([required_course])
+    require_courses(rules, 3, [required_course])
     return StarRuleSet.objects.get(pk=rules.pk)
 
 
@@ -65,14 +72,14 @@ def rounding_rules(courses) -> StarRuleSet:
     courses on level 4 and one more on level 5."""
     rules = rule_set(
         name="舍入规则",
-        rules=[(1, "0", 0, 0, 0, 0), (2, "0", 0, 0, 0, 0), (3, "0", 0, 0, 0, 0), (4, "0", 0, 0, 0, 0), (5, "1", 0, 0, 0, 0)],
+        rules=[(level, "1" if level == 5 else "0", 0, 0, 0, 0) for level in range(1, 6)],
     )
     for level, rate in [(1, "3.12"), (2, "3.13"), (3, "9.38"), (4, "66.67"), (5, "96.88")]:
         StarLevelRule.objects.filter(rule_set=rules, level=level).update(
             min_satisfaction_rate=Decimal(rate), barred_by_liability_accident=False, barred_by_ethics_breach=False
         )
-    rules.levels.get(level=4).required_courses.set(courses[:2])
-    rules.levels.get(level=5).required_courses.set(courses)
+    require_courses(rules, 4, courses[:2])
+    require_courses(rules, 5, courses)
     return StarRuleSet.objects.get(pk=rules.pk)
 
 
@@ -166,6 +173,10 @@ class Population:
                 month=recent.replace(day=1),
                 defaults={"surveys": surveys * 3, "satisfied": satisfied * 3, "imported_in": self.batch},
             )
+        for course in self.courses:
+            Enrollment.objects.update_or_create(
+                caregiver=caregiver, course=course, defaults={"completed_at": timezone.now()}
+            )
         caregiver.practitioner_level = pick.choice([4, 3])
         caregiver.employed_since = pick.choice([datetime.date(2019, 4, 1), datetime.date(2022, 4, 2)])
         caregiver.save()
@@ -184,7 +195,7 @@ class Population:
             TrainingHoursEntry.objects.bulk_create(
                 TrainingHoursEntry(
                     caregiver=caregiver,
-                    hours=pick.choice([Decimal("0.1"), Decimal("0.7"), Decimal("2.5"), Decimal("12.5"), Decimal("-2.0")]),
+                    hours=Decimal(pick.choice(["0.1", "0.7", "2.5", "12.5", "-2.0"])),
                     source=TrainingHoursEntry.Source.ADJUSTMENT,
                     earned_on=self.day(),
                 )
@@ -262,6 +273,14 @@ def population(courses, rule_sets):
 
 
 def test_every_caregiver_gets_the_level_and_facts_of_the_per_caregiver_engine(population, rule_sets):
+    assert [
+        sorted(
+            StarLevelRule.required_courses.through.objects.filter(starlevelrule__rule_set=rules).values_list(
+                "starlevelrule__level", flat=True
+            )
+        )
+        for rules in rule_sets
+    ] == [[3], [], [4, 4, 5, 5, 5]]
     levels_seen = set()
     for rules in rule_sets:
         for today in TODAYS:
@@ -305,9 +324,10 @@ def test_every_caregiver_gets_the_level_and_facts_of_the_per_caregiver_engine(po
             assert not mismatches, f"{rules.name} on {today}: {mismatches}"
     # The population is varied enough to exercise every level of every rule set, 0 included.
     for rules in rule_sets:
-        assert {level for name, level in levels_seen if name == rules.name} == {0, *rules.levels.values_list(
-            "level", flat=True
-        )}
+        assert {level for name, level in levels_seen if name == rules.name} == {
+            0,
+            *rules.levels.values_list("level", flat=True),
+        }
 
 
 def test_the_population_costs_fixed_queries(population, rule_sets, django_assert_num_queries):
@@ -326,7 +346,8 @@ def test_a_part_of_the_population_is_computed_alone(population, rule_sets):
     rules, today = rule_sets[0], TODAYS[0]
     institution = population.institutions[0]
     staff = CaregiverProfile.objects.filter(institution=institution)
-    levels = dict(star_levels_population(rule_set=rules, today=today, caregivers=staff).values_list("pk", "computed_level"))
+    part = star_levels_population(rule_set=rules, today=today, caregivers=staff)
+    levels = dict(part.values_list("pk", "computed_level"))
     assert set(levels) == set(staff.values_list("pk", flat=True)) and levels
     everyone = dict(star_levels_population(rule_set=rules, today=today).values_list("pk", "computed_level"))
     assert levels == {pk: everyone[pk] for pk in levels}

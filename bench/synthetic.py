@@ -414,7 +414,10 @@ def _populate_star_records() -> None:
     # hashint4 of the id (and of the row number k) spreads every figure over all institutions, reproducibly.
     statements = [
         (
-            f"UPDATE {caregivers} SET practitioner_level = (ARRAY[0, 0, 5, 5, 4, 3])[1 + abs(hashint4((id * 59)::int)) %% 6]",
+            f"""
+            UPDATE {caregivers}
+            SET practitioner_level = (ARRAY[0, 0, 5, 5, 4, 3])[1 + abs(hashint4((id * 59)::int)) %% 6]
+            """,
             [],
         ),
         # Three ledger lines each, 2.0 to 21.9 hours, over the last four years.
@@ -436,7 +439,8 @@ def _populate_star_records() -> None:
             SELECT %s, c.id, v.t, v.t + interval '1 hour', v.t + interval '40 minutes', false, v.s, v.s >= 60
             FROM {caregivers} c CROSS JOIN generate_series(1, 2) AS k,
                  LATERAL (SELECT 40 + (abs(hashint4((c.id * 5 + k)::int)) %% 600) / 10.0 AS s,
-                                 %s::timestamptz - (abs(hashint4((c.id * 11 + k)::int)) %% 1000) * interval '1 day' AS t) v
+                                 %s::timestamptz
+                                     - (abs(hashint4((c.id * 11 + k)::int)) %% 1000) * interval '1 day' AS t) v
             WHERE abs(hashint4((c.id * 13 + k)::int)) %% 10 < CASE WHEN k = 1 THEN 8 ELSE 4 END
             """,
             [exam.pk, day],
@@ -451,7 +455,8 @@ def _populate_star_records() -> None:
             FROM {caregivers} c CROSS JOIN generate_series(1, 2) AS k,
                  LATERAL (SELECT 50 + (abs(hashint4((c.id * 17 + k)::int)) %% 500) / 10.0 AS s,
                                  abs(hashint4((c.id * 19 + k)::int)) %% 20 = 0 AS cf,
-                                 %s::timestamptz - (abs(hashint4((c.id * 11 + k)::int)) %% 900) * interval '1 day' AS t) v
+                                 %s::timestamptz
+                                     - (abs(hashint4((c.id * 11 + k)::int)) %% 900) * interval '1 day' AS t) v
             WHERE abs(hashint4((c.id * 23 + k)::int)) %% 10 < CASE WHEN k = 1 THEN 7 ELSE 2 END
             """,
             [template.pk, assessor.pk, day],
@@ -478,7 +483,8 @@ def _populate_star_records() -> None:
             SELECT c.id, 'B-INC-' || c.id || '-' || k,
                    (ARRAY['complaint', 'complaint', 'complaint', 'liability_accident', 'ethics_breach'])
                        [1 + abs(hashint4((c.id * 43 + k)::int)) %% 5],
-                   DATE %s - abs(hashint4((c.id * 47 + k)::int)) %% 1400, abs(hashint4((c.id * 53 + k)::int)) %% 2 = 0, '', %s
+                   DATE %s - abs(hashint4((c.id * 47 + k)::int)) %% 1400,
+                   abs(hashint4((c.id * 53 + k)::int)) %% 2 = 0, '', %s
             FROM {caregivers} c CROSS JOIN generate_series(1, 2) AS k
             WHERE abs(hashint4((c.id * 61 + k)::int)) %% 100 < CASE WHEN k = 1 THEN 15 ELSE 4 END
             """,

@@ -5,7 +5,7 @@ import inspect
 import os
 import sys
 
-BENCHMARKS = ["certificates", "certificate_batch", "exam_day", "lesson_page", "coverage_report"]
+BENCHMARKS = ["certificates", "certificate_batch", "exam_day", "lesson_page", "coverage_report", "population"]
 
 
 def main(argv: list[str]) -> int:

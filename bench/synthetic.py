@@ -1,14 +1,16 @@
-"""Synthetic national-scale training data on PostgreSQL for the lesson page and coverage report benchmarks.
+"""Synthetic national-scale data on PostgreSQL for the lesson page, coverage report and population benchmarks.
 
-300,000 caregivers in 10,000 institutions across 500 counties, two required courses with about 390,000
-enrolments, a standards library of 2,000 clauses and 300 service items, and 20 live courses citing part of it.
-The rows are written with INSERT … SELECT generate_series in one transaction, so a database is either fully
-populated or left empty; a populated database is reused.
+300,000 caregivers (BENCH_CAREGIVERS; institutions and counties scale with them) in 10,000 institutions across
+500 counties, two required courses with about 390,000 enrolments, a standards library of 2,000 clauses and 300
+service items, and 20 live courses citing part of it. The rows are written with INSERT … SELECT generate_series
+in one transaction, so a database is either fully populated or left empty; a populated database is reused.
+The population benchmark adds the rest of each caregiver's record once (`populate_star_records`).
 
 Each benchmark runs in a child process (`python -m bench.<name> --worker`) whose DATABASE_URL points at the
 benchmark database, so the parent's settings and database are never touched.
 """
 
+import datetime
 import json
 import os
 import subprocess
@@ -32,6 +34,18 @@ MARKER_COUNTY = "BENCH-MARK"
 
 def database_url() -> str:
     return os.environ.get("BENCH_TRAINING_DATABASE_URL", DEFAULT_URL)
+
+
+def caregiver_count() -> int:
+    return int(os.environ.get("BENCH_CAREGIVERS", CAREGIVERS))
+
+
+def institution_count() -> int:
+    return min(INSTITUTIONS, max(1, caregiver_count() // 30))
+
+
+def county_count() -> int:
+    return min(COUNTIES, max(1, institution_count() // 20))
 
 
 def _maintenance_url(url: str) -> str:
@@ -107,16 +121,31 @@ def is_populated() -> bool:
     return County.objects.filter(code=MARKER_COUNTY).exists()
 
 
+def populated_caregivers() -> int:
+    from accounts.models import CaregiverProfile
+
+    return CaregiverProfile.objects.filter(user__username__startswith="bench-caregiver-").count()
+
+
 def populate() -> None:
     from django.db import connection, transaction
 
     if is_populated():
-        log("reusing the populated benchmark database")
+        held = populated_caregivers()
+        if held != caregiver_count():
+            raise SystemExit(
+                f"the benchmark database holds {held:,} caregivers, not {caregiver_count():,} (BENCH_CAREGIVERS): "
+                "drop it or name another one with BENCH_TRAINING_DATABASE_URL"
+            )
+        log(f"reusing the populated benchmark database ({held:,} caregivers)")
         return
     started = time.monotonic()
     with transaction.atomic():
         _populate_people()
-        log(f"{CAREGIVERS:,} caregivers in {INSTITUTIONS:,} institutions ({time.monotonic() - started:.0f} s)")
+        log(
+            f"{caregiver_count():,} caregivers in {institution_count():,} institutions "
+            f"({time.monotonic() - started:.0f} s)"
+        )
         required = _populate_library_and_courses()
         log(f"standards, service items and {COURSES} courses ({time.monotonic() - started:.0f} s)")
         _populate_enrollments(required)
@@ -135,9 +164,10 @@ def _populate_people() -> None:
 
     from accounts.models import CaregiverProfile, County, Institution, User
 
+    caregivers, institutions, counties = caregiver_count(), institution_count(), county_count()
     County.objects.bulk_create(
         [County(code=MARKER_COUNTY, name="基准标记")]
-        + [County(code=f"B{number:05d}", name=f"基准县{number}") for number in range(1, COUNTIES + 1)]
+        + [County(code=f"B{number:05d}", name=f"基准县{number}") for number in range(1, counties + 1)]
     )
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT min(id) FROM {_table(County)} WHERE code LIKE 'B0%%'")
@@ -146,8 +176,8 @@ def _populate_people() -> None:
             f"""
             INSERT INTO {_table(Institution)} (code, name, kind, county_id, address)
             SELECT 'B-I' || lpad(i::text, 6, '0'), '基准护理机构' || i,
-                   (ARRAY['medical', 'elderly_care', 'home_care'])[1 + i %% 3], %s + (i %% {COUNTIES}), ''
-            FROM generate_series(1, {INSTITUTIONS}) AS i
+                   (ARRAY['medical', 'elderly_care', 'home_care'])[1 + i %% 3], %s + (i %% {counties}), ''
+            FROM generate_series(1, {institutions}) AS i
             """,
             [first_county],
         )
@@ -160,7 +190,7 @@ def _populate_people() -> None:
                                         training_body_id)
             SELECT '!', NULL, false, 'bench-caregiver-' || i, '', '', '', false, true, now(), '基准护理员' || i,
                    'caregiver', '', NULL, NULL
-            FROM generate_series(1, {CAREGIVERS}) AS i
+            FROM generate_series(1, {caregivers}) AS i
             """
         )
         cursor.execute(
@@ -168,7 +198,7 @@ def _populate_people() -> None:
             INSERT INTO {_table(CaregiverProfile)} (user_id, gender, national_id, institution_id, employed_since,
                                                     practitioner_level)
             SELECT u.id, CASE WHEN u.n %% 5 = 0 THEN 'M' ELSE 'F' END, '9' || lpad(u.n::text, 17, '0'),
-                   %s + (u.n %% {INSTITUTIONS}), DATE '2018-01-01' + (u.n %% 2000)::int, 0
+                   %s + (u.n %% {institutions}), DATE '2018-01-01' + (u.n %% 2000)::int, 0
             FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM {_table(User)}
                   WHERE username LIKE 'bench-caregiver-%%') AS u
             """,
@@ -314,6 +344,182 @@ def _populate_enrollments(required: list[int]) -> None:
             """,
             [second],
         )
+
+
+# --- The rest of each caregiver's record, for the star-level engine (population benchmark) ------------------
+
+RECORDS_AS_OF = datetime.date(2026, 7, 1)
+RECORDS_BATCH = "bench-star-records"
+RULE_SET_NAME = "基准星级规则（示例）"
+# Per level: hours, theory, practical, years, practitioner level, satisfaction %, complaints allowed, courses.
+BENCH_RULES = [
+    (1, "8", 60, 60, 0, 0, "0", None, 0),
+    (2, "24", 70, 70, 2, 5, "80", 2, 0),
+    (3, "40", 80, 80, 4, 4, "90", 0, 1),
+    (4, "50", 85, 85, 6, 4, "95", 0, 2),
+    (5, "60", 90, 90, 8, 3, "98", 0, 2),
+]
+
+
+def populate_star_records() -> None:
+    """Training hours, exam attempts, practicals, 12 months of service figures and incidents for every caregiver,
+    practitioner levels, and an illustrative five-level rule set. Written once, in one transaction."""
+    from django.db import connection, transaction
+
+    from certification.models import ServiceDataImport
+
+    if ServiceDataImport.objects.filter(batch_key=RECORDS_BATCH).exists():
+        log("reusing the caregivers' star-level records")
+        return
+    started = time.monotonic()
+    with transaction.atomic():
+        _populate_star_records()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    log(f"star-level records written in {time.monotonic() - started:.0f} s")
+
+
+def _populate_star_records() -> None:
+    from decimal import Decimal
+
+    from django.db import connection
+
+    from accounts import services as account_services
+    from accounts.models import CaregiverProfile, Role
+    from certification.models import (
+        Exam,
+        ExamAttempt,
+        PracticalAssessment,
+        PracticalTemplate,
+        ServiceDataImport,
+        ServiceIncident,
+        ServiceMonth,
+        StarLevelRule,
+        StarRuleSet,
+    )
+    from content.models import ServiceItem
+    from training.models import CoursePage, TrainingHoursEntry
+
+    batch = ServiceDataImport.objects.create(
+        source=ServiceDataImport.Source.API, batch_key=RECORDS_BATCH, payload_sha256="0" * 64
+    )
+    exam = Exam.objects.create(title="基准理论考试", pass_mark=60)
+    item = ServiceItem.objects.order_by("pk").first()
+    template = PracticalTemplate.objects.create(service_item=item, title="基准实操")
+    assessor = account_services.user_create(
+        username="bench-assessor", password="bench-password", name="基准考评员", role=Role.ASSESSOR
+    )
+    day = RECORDS_AS_OF.isoformat()
+    caregivers = _table(CaregiverProfile)
+    # hashint4 of the id (and of the row number k) spreads every figure over all institutions, reproducibly.
+    statements = [
+        (
+            f"""
+            UPDATE {caregivers}
+            SET practitioner_level = (ARRAY[0, 0, 5, 5, 4, 3])[1 + abs(hashint4((id * 59)::int)) %% 6]
+            """,
+            [],
+        ),
+        # Three ledger lines each, 2.0 to 21.9 hours, over the last four years.
+        (
+            f"""
+            INSERT INTO {_table(TrainingHoursEntry)} (caregiver_id, hours, source, lesson_completion_id,
+                                                      attendance_id, note, earned_on)
+            SELECT c.id, 2 + (abs(hashint4((c.id * 3 + k)::int)) %% 200) / 10.0, 'adjustment', NULL, NULL, '',
+                   DATE %s - abs(hashint4((c.id * 7 + k)::int)) %% 1500
+            FROM {caregivers} c CROSS JOIN generate_series(1, 3) AS k
+            """,
+            [day],
+        ),
+        # 80% sat the exam once, 40% twice; scores 40.0 to 99.9, passed from 60.
+        (
+            f"""
+            INSERT INTO {_table(ExamAttempt)} (exam_id, caregiver_id, started_at, deadline, submitted_at,
+                                               auto_submitted, score, passed)
+            SELECT %s, c.id, v.t, v.t + interval '1 hour', v.t + interval '40 minutes', false, v.s, v.s >= 60
+            FROM {caregivers} c CROSS JOIN generate_series(1, 2) AS k,
+                 LATERAL (SELECT 40 + (abs(hashint4((c.id * 5 + k)::int)) %% 600) / 10.0 AS s,
+                                 %s::timestamptz
+                                     - (abs(hashint4((c.id * 11 + k)::int)) %% 1000) * interval '1 day' AS t) v
+            WHERE abs(hashint4((c.id * 13 + k)::int)) %% 10 < CASE WHEN k = 1 THEN 8 ELSE 4 END
+            """,
+            [exam.pk, day],
+        ),
+        # 70% have a scored practical, 20% a second; one in twenty failed a critical step.
+        (
+            f"""
+            INSERT INTO {_table(PracticalAssessment)} (template_id, caregiver_id, assessor_id, assigned_by_id,
+                                                       assigned_at, scheduled_on, status, score, passed,
+                                                       critical_failed, notes, scored_at)
+            SELECT %s, c.id, %s, NULL, v.t, NULL, 'scored', v.s, v.s >= 60 AND NOT v.cf, v.cf, '', v.t
+            FROM {caregivers} c CROSS JOIN generate_series(1, 2) AS k,
+                 LATERAL (SELECT 50 + (abs(hashint4((c.id * 17 + k)::int)) %% 500) / 10.0 AS s,
+                                 abs(hashint4((c.id * 19 + k)::int)) %% 20 = 0 AS cf,
+                                 %s::timestamptz
+                                     - (abs(hashint4((c.id * 11 + k)::int)) %% 900) * interval '1 day' AS t) v
+            WHERE abs(hashint4((c.id * 23 + k)::int)) %% 10 < CASE WHEN k = 1 THEN 7 ELSE 2 END
+            """,
+            [template.pk, assessor.pk, day],
+        ),
+        # Three caregivers in four served each of the last 12 months; 0 to 5 surveys a month, one in five of
+        # those months with one dissatisfied.
+        (
+            f"""
+            INSERT INTO {_table(ServiceMonth)} (caregiver_id, month, service_hours, surveys, satisfied,
+                                                imported_in_id)
+            SELECT c.id, (DATE %s - k * interval '1 month')::date, 40 + abs(hashint4((c.id * 29 + k)::int)) %% 80, v.n,
+                   v.n - LEAST(v.n, CASE WHEN abs(hashint4((c.id * 31 + k)::int)) %% 5 = 0 THEN 1 ELSE 0 END), %s
+            FROM {caregivers} c CROSS JOIN generate_series(1, 12) AS k,
+                 LATERAL (SELECT abs(hashint4((c.id * 37 + k)::int)) %% 6 AS n) v
+            WHERE abs(hashint4((c.id * 41)::int)) %% 4 <> 0
+            """,
+            [day, batch.pk],
+        ),
+        # 15% have an incident in the last four years, 4% a second; half of them substantiated.
+        (
+            f"""
+            INSERT INTO {_table(ServiceIncident)} (caregiver_id, reference, kind, occurred_on, substantiated,
+                                                   summary, imported_in_id)
+            SELECT c.id, 'B-INC-' || c.id || '-' || k,
+                   (ARRAY['complaint', 'complaint', 'complaint', 'liability_accident', 'ethics_breach'])
+                       [1 + abs(hashint4((c.id * 43 + k)::int)) %% 5],
+                   DATE %s - abs(hashint4((c.id * 47 + k)::int)) %% 1400,
+                   abs(hashint4((c.id * 53 + k)::int)) %% 2 = 0, '', %s
+            FROM {caregivers} c CROSS JOIN generate_series(1, 2) AS k
+            WHERE abs(hashint4((c.id * 61 + k)::int)) %% 100 < CASE WHEN k = 1 THEN 15 ELSE 4 END
+            """,
+            [day, batch.pk],
+        ),
+    ]
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+
+    courses = list(CoursePage.objects.filter(slug__in=["course-0", "course-1"]).order_by("slug"))
+    rule_set = StarRuleSet.objects.create(
+        name=RULE_SET_NAME,
+        version="bench",
+        effective_from=datetime.date(2024, 1, 1),
+        is_illustrative=True,
+        training_hours_window_years=3,
+        service_window_months=12,
+        disqualifier_window_years=3,
+    )
+    for level, hours, theory, practical, years, practitioner, rate, complaints, course_count in BENCH_RULES:
+        rule = StarLevelRule.objects.create(
+            rule_set=rule_set,
+            level=level,
+            min_training_hours=Decimal(hours),
+            min_theory_score=theory,
+            min_practical_score=practical,
+            min_years_of_service=years,
+            min_practitioner_level=practitioner,
+            min_satisfaction_rate=Decimal(rate),
+            max_substantiated_complaints=complaints,
+        )
+        rule.required_courses.set(courses[:course_count])
+        # A parental many-to-many is written when its rule is saved.
+        rule.save()
 
 
 def measure(client, url: str, *, repeat: int, benchmark: str, case: str) -> list[Row]:

@@ -21,7 +21,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -339,7 +339,7 @@ class RuleSetViewSet(ModelViewSet):
         "name",
         "version",
         "effective_from",
-        RuleSetStatusColumn("in_force", label=gettext_lazy("In force"), sort_key="in_force"),
+        RuleSetStatusColumn("in_force", label=pgettext_lazy("rule set column", "In force"), sort_key="in_force"),
         Column("evaluation_count", label=gettext_lazy("Evaluations using it"), sort_key="evaluation_count"),
         "is_illustrative",
     ]

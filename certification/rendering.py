@@ -119,10 +119,13 @@ def certificate_document(certificate, *, template=None) -> tuple[str, DocumentRe
     # Certificates are official documents in Chinese whatever language the issuing request used.
     with translation.override("zh-hans"):
         draft = render_to_string("certificates/certificate.html", context)
+        subsets = font_subsets(strip_tags(draft.split("</style>", 1)[-1]))
         context["font_faces"] = [
-            (subset.css_family, subset.weight, resources.add(subset.data, "font/otf"))
-            for subset in font_subsets(strip_tags(draft.split("</style>", 1)[-1]))
+            (subset.css_family, subset.weight, resources.add(subset.data, "font/otf")) for subset in subsets
         ]
+        # Only the families this document has: naming one it lacks sends Pango to fontconfig for a substitute
+        # on every run of text (about a tenth of the render's instructions).
+        context["font_stack"] = ", ".join(f'"{family}"' for family in dict.fromkeys(s.css_family for s in subsets))
         return render_to_string("certificates/certificate.html", context), resources
 
 

@@ -411,6 +411,8 @@ def certificate_batch_create(
         Evaluation.objects.filter(status=Evaluation.Status.DECIDED, level__gte=1)
         .filter(pk=Subquery(latest.values("pk")[:1]))
         .exclude(pk__in=Certificate.objects.issued().filter(kind=Certificate.Kind.ORIGINAL).values("evaluation_id"))
+        # Items still waiting in an earlier batch stay there: a second batch would only repeat them.
+        .exclude(pk__in=CertificateBatchItem.objects.filter(certificate__isnull=True, error="").values("evaluation_id"))
     )
     if round_id:
         evaluations = evaluations.filter(round_id=round_id)

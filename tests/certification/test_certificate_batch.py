@@ -141,3 +141,11 @@ def test_the_batch_list_costs_the_same_with_one_or_many_batches(client, three_de
     for number in range(5):
         CertificateBatch.objects.create(name=f"批次{number}", created_by=administrator)
     assert queries() == one
+
+
+def test_a_second_batch_leaves_items_still_waiting_in_the_first(three_decisions, administrator):
+    first = certificates.certificate_batch_create(actor=administrator, name="第一批")
+    certificates.certificate_batch_item_process(item_id=first.items.first().pk)
+    with pytest.raises(ValidationError):
+        certificates.certificate_batch_create(actor=administrator, name="重复")
+    assert first.items.count() == 3

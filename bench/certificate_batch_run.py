@@ -84,6 +84,7 @@ def main(size: int) -> None:
             practical_score=90,
             computed_level=3,
             level=3,
+            status=Evaluation.Status.DECIDED,
             decided_at=timezone.now(),
         )
         for profile in profiles

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
@@ -131,11 +131,8 @@ def _supersede(*, certificate: Certificate, reason: str, actor: User | None) -> 
 
 def _decision_outdated(evaluation: Evaluation) -> bool:
     """A later decision for the same caregiver exists: this one's certificate would be stale on arrival."""
-    return (
-        Evaluation.objects.filter(caregiver_id=evaluation.caregiver_id, status=Evaluation.Status.DECIDED)
-        .filter(Q(decided_at__gt=evaluation.decided_at) | Q(decided_at=evaluation.decided_at, pk__gt=evaluation.pk))
-        .exists()
-    )
+    in_force = Evaluation.objects.filter(caregiver_id=evaluation.caregiver_id).decided_latest_first()
+    return in_force.values_list("pk", flat=True).first() != evaluation.pk
 
 
 def _withdraw_certificates(*, evaluation: Evaluation) -> None:
@@ -404,12 +401,9 @@ def certificate_batch_create(
     """Issue certificates for every decision in force (of a round, an institution or a county) that has none yet."""
     _require_administrator(actor)
     # Pending certificates are included: their issue is completed with the number they already hold.
-    latest = Evaluation.objects.filter(
-        caregiver_id=OuterRef("caregiver_id"), status=Evaluation.Status.DECIDED
-    ).order_by("-decided_at", "-id")
     evaluations = (
-        Evaluation.objects.filter(status=Evaluation.Status.DECIDED, level__gte=1)
-        .filter(pk=Subquery(latest.values("pk")[:1]))
+        Evaluation.objects.in_force()
+        .filter(level__gte=1)
         .exclude(pk__in=Certificate.objects.issued().filter(kind=Certificate.Kind.ORIGINAL).values("evaluation_id"))
         # Items still waiting in an earlier batch stay there: a second batch would only repeat them.
         .exclude(pk__in=CertificateBatchItem.objects.filter(certificate__isnull=True, error="").values("evaluation_id"))

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
@@ -157,6 +157,17 @@ class EvaluationRound(models.Model):
         return self.name
 
 
+class EvaluationQuerySet(models.QuerySet):
+    def decided_latest_first(self):
+        """Decisions, the one in force first: the latest decided (on a tie, the later row)."""
+        return self.filter(status=Evaluation.Status.DECIDED).order_by("-decided_at", "-id")
+
+    def in_force(self):
+        """Only each caregiver's decision in force."""
+        latest = Evaluation.objects.filter(caregiver_id=OuterRef("caregiver_id")).decided_latest_first()
+        return self.filter(status=Evaluation.Status.DECIDED, pk=Subquery(latest.values("pk")[:1]))
+
+
 class Evaluation(models.Model):
     """One star evaluation of one caregiver, from application to decision.
 
@@ -250,6 +261,8 @@ class Evaluation(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     appeal_until = models.DateField(_("appeal possible until"), null=True, blank=True)
     re_evaluation_due_on = models.DateField(_("re-evaluation due on"), null=True, blank=True, db_index=True)
+
+    objects = EvaluationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -15,11 +15,7 @@ DUE_SOON_DAYS = 60
 
 
 def _latest_decision(field: str) -> Subquery:
-    return Subquery(
-        Evaluation.objects.filter(caregiver=OuterRef("pk"), status=Evaluation.Status.DECIDED)
-        .order_by("-decided_at", "-id")
-        .values(field)[:1]
-    )
+    return Subquery(Evaluation.objects.filter(caregiver=OuterRef("pk")).decided_latest_first().values(field)[:1])
 
 
 def caregivers_with_star_level():
@@ -84,16 +80,12 @@ RE_EVALUATION_NOTICE = "carestar.evaluation.due_notice"
 def re_evaluation_notices_pending(*, today: datetime.date, within_days: int = DUE_SOON_DAYS):
     """Decisions in force whose re-evaluation falls due within the coming days (or is overdue), whose caregiver
     has no evaluation open, and whose managers have not been told yet (no notice in the audit log)."""
-    latest = Evaluation.objects.filter(caregiver_id=OuterRef("caregiver_id"), status=Evaluation.Status.DECIDED)
     notified = ModelLogEntry.objects.filter(
         content_type__app_label="certification", content_type__model="evaluation", action=RE_EVALUATION_NOTICE
     ).values("object_id")
     return (
-        Evaluation.objects.filter(
-            status=Evaluation.Status.DECIDED,
-            re_evaluation_due_on__lte=today + datetime.timedelta(days=within_days),
-        )
-        .filter(pk=Subquery(latest.order_by("-decided_at", "-id").values("pk")[:1]))
+        Evaluation.objects.in_force()
+        .filter(re_evaluation_due_on__lte=today + datetime.timedelta(days=within_days))
         .exclude(caregiver__evaluations__status__in=Evaluation.OPEN_STATUSES)
         # The audit log keys objects by text.
         .annotate(object_key=Cast("pk", CharField()))

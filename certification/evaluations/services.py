@@ -289,9 +289,9 @@ def evaluation_withdraw(*, evaluation: Evaluation, actor: User, reason: str = ""
 def decision_current(*, caregiver: CaregiverProfile) -> Evaluation | None:
     """The caregiver's decision in force: the latest decided evaluation."""
     return (
-        Evaluation.objects.filter(caregiver=caregiver, status=Evaluation.Status.DECIDED)
+        Evaluation.objects.filter(caregiver=caregiver)
+        .decided_latest_first()
         .select_related("rule_set", "assessor", "reviewer")
-        .order_by("-decided_at", "-id")
         .first()
     )
 

@@ -9,7 +9,8 @@ from wagtail.models import ModelLogEntry
 
 from accounts.models import CaregiverProfile, County, Institution, Role, User
 
-from .models import Appeal, Evaluation, EvaluationRound
+from .models import Evaluation, EvaluationRound
+from .services import user_institution_id
 
 DUE_SOON_DAYS = 60
 
@@ -114,10 +115,7 @@ def review_queue(*, reviewer: User):
     """Proposals this person may review: never their own, never their own institution's staff or themselves."""
     proposals = evaluations_listed().filter(status=Evaluation.Status.PROPOSED).exclude(assessor=reviewer)
     proposals = proposals.exclude(caregiver__user=reviewer)
-    profile = getattr(reviewer, "assessor_profile", None)
-    institution_id = (
-        profile.institution_id if profile is not None and profile.institution_id else reviewer.institution_id
-    )
+    institution_id = user_institution_id(reviewer)
     if institution_id is not None:
         proposals = proposals.exclude(caregiver__institution_id=institution_id)
     return proposals.order_by("proposed_at", "pk")
@@ -140,14 +138,6 @@ def assessors_without_conflict(*, caregiver: CaregiverProfile):
             )
         )
         .order_by("open_evaluations", "name", "pk")
-    )
-
-
-def appeals_open():
-    return (
-        Appeal.objects.filter(status=Appeal.Status.OPEN)
-        .select_related("evaluation__caregiver__user", "evaluation__assessor", "filed_by")
-        .order_by("filed_at")
     )
 
 

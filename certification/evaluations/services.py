@@ -38,7 +38,8 @@ def _state(evaluation: Evaluation) -> dict:
     }
 
 
-def _user_institution_id(user: User) -> int | None:
+def user_institution_id(user: User) -> int | None:
+    """The institution whose staff this person may not assess or review: their assessor profile's, else their own."""
     profile = getattr(user, "assessor_profile", None)
     if profile is not None and profile.institution_id is not None:
         return profile.institution_id
@@ -49,7 +50,7 @@ def assessor_conflict(*, assessor: User, caregiver: CaregiverProfile) -> str | N
     """Why this person may not assess or review this caregiver, or None."""
     if assessor.pk == caregiver.user_id:
         return _("No one may assess themselves.")
-    institution_id = _user_institution_id(assessor)
+    institution_id = user_institution_id(assessor)
     if institution_id is not None and institution_id == caregiver.institution_id:
         return _("No one may assess or review staff of their own institution.")
     return None
@@ -442,11 +443,10 @@ def round_open(
     re-evaluation falls due by `due_by`, when given) who has none in progress."""
     if (institution is None) == (county is None):
         raise ValidationError(_("Choose an institution or a county."))
-    if actor.is_administrator:
-        pass
-    elif actor.has_role(Role.MANAGER) and institution is not None and actor.institution_id == institution.pk:
-        pass
-    else:
+    own_institution = (
+        actor.has_role(Role.MANAGER) and institution is not None and actor.institution_id == institution.pk
+    )
+    if not (actor.is_administrator or own_institution):
         raise PermissionDenied(_("Managers open rounds for their own institution; administrators for any."))
     if closes_on < timezone.localdate():
         raise ValidationError(_("The closing date has already passed."))

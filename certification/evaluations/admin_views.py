@@ -37,16 +37,11 @@ from wagtail.log_actions import registry as log_registry
 from accounts.models import CaregiverProfile, County, Role, User
 from training.models import CoursePage
 
+from ..admin_views import administrator_required
 from ..eligibility import rule_levels_problems, rule_set_current
 from . import selectors, services
 from .models import Appeal, Evaluation, EvaluationRound, StarLevelRule, StarRuleSet
 from .views import snapshot_levels
-
-
-def administrator_required(request) -> None:
-    if not request.user.is_administrator:
-        raise PermissionDenied
-
 
 # --- Audit trail: what changed, before → after ------------------------------------------------------------
 

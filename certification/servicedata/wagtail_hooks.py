@@ -10,7 +10,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
-from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.base import ViewSet
@@ -22,6 +21,7 @@ from wagtail.permissions import register_permission_policy
 
 from accounts.models import Institution, Role, User
 
+from ..admin_views import AdministratorMenuItem
 from . import admin_views
 from .models import ServiceDataClient, ServiceDataImport, ServiceIncident, ServiceMonth
 
@@ -66,11 +66,6 @@ def register_service_data_log_actions(actions):
         ("activate", _("Reactivate service data client"), _("Service data client reactivated")),
     ]:
         actions.register_action(f"carestar.servicedata_client.{action}", label, message)
-
-
-class AdministratorMenuItem(MenuItem):
-    def is_shown(self, request):
-        return getattr(request.user, "is_administrator", False)
 
 
 class ServiceDataUploadViewSet(ViewSet):

@@ -18,5 +18,7 @@ class CertificationConfig(AppConfig):
             register_permission_policy(model, ReadOnlyPermissionPolicy(model), exact_class=True)
 
         from .exams.permissions import register_policies
+        from .servicedata.permissions import register_policies as register_service_data_policies
 
         register_policies()
+        register_service_data_policies()

@@ -4,7 +4,6 @@ imports, monthly figures and incidents, and the client systems that post through
 Imported by certification/wagtail_hooks.py (Wagtail loads hook modules of apps only)."""
 
 import django_filters
-from django.db.models import Q
 from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -16,44 +15,12 @@ from wagtail.admin.viewsets.base import ViewSet
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets import HeaderButton
 from wagtail.admin.widgets.button import MenuItem as ButtonMenuItem
-from wagtail.permission_policies import BasePermissionPolicy
-from wagtail.permissions import register_permission_policy
 
-from accounts.models import Institution, Role, User
+from accounts.models import Institution
 
 from ..admin_views import AdministratorMenuItem
 from . import admin_views
 from .models import ServiceDataClient, ServiceDataImport, ServiceIncident, ServiceMonth
-
-
-class AdministratorPermissionPolicy(BasePermissionPolicy):
-    """The bureau's administrators, and no one else, may do these actions; no group permission is involved."""
-
-    def __init__(self, model, actions):
-        super().__init__(model)
-        self.actions = frozenset(actions)
-
-    def user_has_permission(self, user, action):
-        return action in self.actions and getattr(user, "is_administrator", False)
-
-    def user_has_any_permission(self, user, actions):
-        return any(self.user_has_permission(user, action) for action in actions)
-
-    def users_with_any_permission(self, actions):
-        if not self.actions.intersection(actions):
-            return User.objects.none()
-        return User.objects.filter(Q(is_superuser=True) | Q(role=Role.ADMINISTRATOR), is_active=True)
-
-
-READ_ONLY = {"view", "inspect"}
-# Clients are never deleted (their imports refer to them): they are deactivated.
-register_permission_policy(
-    ServiceDataClient,
-    AdministratorPermissionPolicy(ServiceDataClient, READ_ONLY | {"add", "change"}),
-    exact_class=True,
-)
-for model in (ServiceDataImport, ServiceMonth, ServiceIncident):
-    register_permission_policy(model, AdministratorPermissionPolicy(model, READ_ONLY), exact_class=True)
 
 
 @hooks.register("register_log_actions")

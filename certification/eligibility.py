@@ -75,6 +75,14 @@ class Eligibility:
         }
 
 
+def levels_from_snapshot(snapshot: dict) -> list[LevelResult]:
+    """The levels of an evaluation's criteria snapshot (`Eligibility.as_snapshot`), to show as they were."""
+    return [
+        LevelResult(level["level"], [CriterionResult(**criterion) for criterion in level["criteria"]])
+        for level in snapshot.get("levels", [])
+    ]
+
+
 @dataclass(frozen=True)
 class Windows:
     """The first day counted for each criterion that looks back over a period (None: no limit)."""

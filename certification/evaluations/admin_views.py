@@ -38,10 +38,9 @@ from accounts.models import CaregiverProfile, County, Role, User
 from training.models import CoursePage
 
 from ..admin_views import administrator_required
-from ..eligibility import rule_levels_problems, rule_set_current
+from ..eligibility import levels_from_snapshot, rule_levels_problems, rule_set_current
 from . import selectors, services
 from .models import Appeal, Evaluation, EvaluationRound, StarLevelRule, StarRuleSet
-from .views import snapshot_levels
 
 # --- Audit trail: what changed, before → after ------------------------------------------------------------
 
@@ -438,7 +437,7 @@ class EvaluationInspectView(RecordInspectView):
         evaluation = self.object
         context.update(
             {
-                "snapshot_levels": snapshot_levels(evaluation.criteria_snapshot),
+                "snapshot_levels": levels_from_snapshot(evaluation.criteria_snapshot),
                 "revisions": list(evaluation.revisions.select_related("reviewer").order_by("decided_at", "pk")),
                 "appeals": list(evaluation.appeals.select_related("decided_by", "result")),
                 "appeal_result_of": Appeal.objects.filter(result=evaluation).select_related("evaluation").first(),
@@ -748,7 +747,7 @@ class AppealInspectView(RecordInspectView):
             {
                 "appeal": self.object,
                 "evaluation": self.object.evaluation,
-                "snapshot_levels": snapshot_levels(self.object.evaluation.criteria_snapshot),
+                "snapshot_levels": levels_from_snapshot(self.object.evaluation.criteria_snapshot),
                 "refusal": self.refusal if self.object.status == Appeal.Status.OPEN else None,
                 "audit": audit_trail(self.object),
             }
@@ -863,7 +862,7 @@ def appeal_decide(request, pk: int):
         {
             "appeal": appeal,
             "evaluation": evaluation,
-            "snapshot_levels": snapshot_levels(evaluation.criteria_snapshot),
+            "snapshot_levels": levels_from_snapshot(evaluation.criteria_snapshot),
             "now": services.evaluation_eligibility(evaluation=evaluation),
             "form": form,
             "page_title": _("Decide the appeal"),

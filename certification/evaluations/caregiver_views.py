@@ -13,10 +13,9 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import CaregiverProfile
 from training.selectors import caregiver_required
 
-from ..eligibility import caregiver_facts, rule_set_current, star_level_compute
+from ..eligibility import caregiver_facts, levels_from_snapshot, rule_set_current, star_level_compute
 from . import selectors, services
 from .models import Evaluation
-from .views import snapshot_levels
 
 
 class ApplyForm(forms.Form):
@@ -154,7 +153,7 @@ def my_star_history(request):
     # The criteria as evaluated are shown once the decision is made, not while a proposal is under review.
     decided = Evaluation.Status.DECIDED
     evaluations = [
-        (evaluation, snapshot_levels(evaluation.criteria_snapshot) if evaluation.status == decided else [])
+        (evaluation, levels_from_snapshot(evaluation.criteria_snapshot) if evaluation.status == decided else [])
         for evaluation in history["evaluations"]
     ]
     return render(

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.models import Role
 
-from ..eligibility import CriterionResult, LevelResult, rule_set_current
+from ..eligibility import levels_from_snapshot, rule_set_current
 from ..practicals.selectors import practical_latest
 from . import selectors, services
 from .models import Evaluation
@@ -106,13 +106,6 @@ class ReviewForm(forms.Form):
     )
 
 
-def snapshot_levels(snapshot: dict) -> list[LevelResult]:
-    return [
-        LevelResult(level["level"], [CriterionResult(**criterion) for criterion in level["criteria"]])
-        for level in snapshot.get("levels", [])
-    ]
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def evaluation_review(request, evaluation_id: int):
@@ -144,7 +137,7 @@ def evaluation_review(request, evaluation_id: int):
         "certification/evaluation_review.html",
         {
             "evaluation": evaluation,
-            "snapshot_levels": snapshot_levels(evaluation.criteria_snapshot),
+            "snapshot_levels": levels_from_snapshot(evaluation.criteria_snapshot),
             "now": services.evaluation_eligibility(evaluation=evaluation),
             "form": form,
         },

@@ -94,8 +94,7 @@ def my_star_apply(request):
     try:
         services.evaluation_apply(caregiver=caregiver, note=form.cleaned_data["note"])
     except ValidationError as error:
-        in_progress = Evaluation.objects.filter(caregiver=caregiver, status__in=Evaluation.OPEN_STATUSES).first()
-        if in_progress is None:
+        if error.code != "in_progress":
             messages.error(request, _error_text(error))
         else:
             messages.error(
@@ -104,7 +103,7 @@ def my_star_apply(request):
                     "You already have a star evaluation in progress (%(status)s): wait until it is decided, "
                     "or withdraw your application, before applying again."
                 )
-                % {"status": in_progress.get_status_display()},
+                % error.params,
             )
     else:
         messages.success(request, _("Your application is in. An administrator will assign you an assessor."))

@@ -82,7 +82,12 @@ def _open(
                 caregiver=caregiver, source=source, requested_by=requested_by, request_note=note.strip(), round=round
             )
     except IntegrityError:
-        raise ValidationError(_("This caregiver already has an evaluation in progress."))
+        in_progress = Evaluation.objects.filter(caregiver=caregiver, status__in=Evaluation.OPEN_STATUSES).first()
+        raise ValidationError(
+            _("This caregiver already has an evaluation in progress."),
+            code="in_progress",
+            params={"status": in_progress.get_status_display() if in_progress else ""},
+        )
     log(evaluation, "carestar.evaluation.open", user=requested_by, data={"before": None, "after": _state(evaluation)})
     return evaluation
 

@@ -3,12 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test bench setup system-deps venv migrate seed messages lint clean
+.PHONY: run test bench soak setup system-deps venv migrate seed messages lint clean
 
 run: setup
-	mkdir -p var
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
 	scripts/serve.sh
 
 test: setup
@@ -16,6 +13,10 @@ test: setup
 
 bench: setup
 	$(PY) -m bench
+
+# Two hours of `make run` under load, with a worker killed half way (SOAK_SECONDS to change).
+soak: setup
+	$(PY) -m bench --only soak
 
 setup: system-deps venv messages
 
@@ -37,4 +38,4 @@ lint: venv
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) "$${VAR_DIR:-var}"

@@ -1,6 +1,6 @@
 """A batch of 1,200 certificates (Jincheng's caregiver count) issued by 2 worker processes.
 
-Runs on its own throw-away database and broker (SQLite and the filesystem transport under var/bench/, unless
+Runs on its own throw-away database and broker (SQLite and the embedded Redis under var/bench/, unless
 BENCH_BATCH_DATABASE_URL and BENCH_BATCH_BROKER_URL name others), in a child process so that nothing touches the
 dev data.
 """
@@ -25,8 +25,11 @@ def run(*, repeat: int) -> list[Row]:
         "DJANGO_SETTINGS_MODULE": "config.settings.dev",
         "VAR_DIR": str(var_dir),
         "DATABASE_URL": os.environ.get("BENCH_BATCH_DATABASE_URL", f"sqlite:///{var_dir / 'batch.sqlite3'}"),
-        "CELERY_BROKER_URL": os.environ.get("BENCH_BATCH_BROKER_URL", "filesystem://"),
     }
+    env.pop("CELERY_BROKER_URL", None)
+    env.pop("BROKER_DATA_DIR", None)
+    if os.environ.get("BENCH_BATCH_BROKER_URL"):
+        env["CELERY_BROKER_URL"] = os.environ["BENCH_BATCH_BROKER_URL"]
     result = subprocess.run(
         [sys.executable, "-m", "bench.certificate_batch_run", str(size)],
         cwd=ROOT,

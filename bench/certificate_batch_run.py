@@ -49,7 +49,6 @@ def main(size: int) -> None:
     from accounts import services as account_services
     from accounts.models import CaregiverProfile, County, Institution, Role, User
     from accounts.national_id import national_id_check_character
-    from certification import certificates, selectors
     from certification.models import Evaluation, StarLevelRule, StarRuleSet
 
     county = County.objects.create(code="140502", name="城区")
@@ -91,6 +90,29 @@ def main(size: int) -> None:
     )
     connection.close()
 
+    from django.conf import settings
+
+    from config.embedded_broker import embedded_broker
+
+    with embedded_broker():
+        progress, seconds, peak = _issue_batch(admin)
+    print(
+        json.dumps(
+            {
+                "issued": progress["issued"],
+                "failed": progress["failed"],
+                "seconds": seconds,
+                "worker_peak_rss_mib": peak,
+                "database": connection.vendor,
+                "broker": settings.CELERY_BROKER_URL.split(":")[0],
+            }
+        )
+    )
+
+
+def _issue_batch(admin) -> tuple[dict, float, float]:
+    from certification import certificates, selectors
+
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -125,18 +147,7 @@ def main(size: int) -> None:
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)
-    print(
-        json.dumps(
-            {
-                "issued": progress["issued"],
-                "failed": progress["failed"],
-                "seconds": seconds,
-                "worker_peak_rss_mib": peak,
-                "database": connection.vendor,
-                "broker": os.environ["CELERY_BROKER_URL"].split(":")[0],
-            }
-        )
-    )
+    return progress, seconds, peak
 
 
 if __name__ == "__main__":

@@ -1,33 +1,40 @@
 #!/usr/bin/env bash
-# Starts the web server and a Celery worker with beat on the embedded broker; Ctrl-C stops them all.
+# `make run` after the set-up: migrates, loads the demo data, then supervisord runs the embedded broker, the web server, a Celery worker and beat
+# (config/supervisord.conf), restarting any that dies. Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-HOST=${HOST:-127.0.0.1}
-PORT=${PORT:-8000}
+export HOST=${HOST:-127.0.0.1}
+export PORT=${PORT:-8000}
+mkdir -p "${VAR_DIR:-var}"
+VAR_DIR=$(cd "${VAR_DIR:-var}" && pwd)
+export VAR_DIR
+export BROKER_DATA_DIR=${BROKER_DATA_DIR:-$VAR_DIR/broker}
+mkdir -p "$VAR_DIR/log" "$BROKER_DATA_DIR"
+# Migrations and demo data first, with the broker up so that the tasks they queue are kept for the worker.
+socket=$BROKER_DATA_DIR/redis.sock
+scripts/embedded-redis.sh "$BROKER_DATA_DIR" >>"$VAR_DIR/log/broker.log" 2>&1 &
+broker=$!
+trap 'kill "$broker" 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  redis-cli -s "$socket" ping >/dev/null 2>&1 && break
+  sleep 0.1
+done
+.venv/bin/python manage.py migrate --noinput
+.venv/bin/python manage.py seed_demo
+redis-cli -s "$socket" shutdown >/dev/null
+wait "$broker" || true
+trap - EXIT
 
-pids=()
-stop() {
-  trap - INT TERM EXIT
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap stop INT TERM EXIT
-
-mkdir -p var
-.venv/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 \
-  --schedule=var/celerybeat-schedule --hostname="carestar@%h" &
-pids+=($!)
-.venv/bin/python manage.py runserver "$HOST:$PORT" &
-pids+=($!)
+site_url=$(DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.dev} .venv/bin/python -c "from django.conf import settings; print(settings.SITE_URL)" 2>/dev/null || echo "http://$HOST:$PORT")
 
 cat <<TXT
 
-  CareStar is starting on http://$HOST:$PORT/
-    Home page and courses   http://$HOST:$PORT/
-    Log in (front end)      http://$HOST:$PORT/accounts/login/
-    Management console      http://$HOST:$PORT/admin/
-    Verify a certificate    http://$HOST:$PORT/verify/
+  CareStar is starting on $site_url/
+    Home page and courses   $site_url/
+    Log in (front end)      $site_url/accounts/login/
+    Management console      $site_url/admin/
+    Verify a certificate    $site_url/verify/
 
   Demo logins (password: carestar-demo)
     admin                   administrator (医保局管理员), superuser
@@ -36,7 +43,9 @@ cat <<TXT
     manager1, manager2      institution managers (定点机构管理员)
     caregiver01 … caregiver50  caregivers (护理员)
 
-  Ctrl-C stops the web server and the worker.
+  Processes:  VAR_DIR=$VAR_DIR .venv/bin/supervisorctl -c config/supervisord.conf status
+  Logs:       $VAR_DIR/log/
+  Ctrl-C stops the web server, the worker, beat and the broker.
 
 TXT
-wait -n
+exec .venv/bin/supervisord -c config/supervisord.conf

@@ -8,6 +8,7 @@ packages=(
   fonts-noto-cjk fontconfig           # the CJK font certificates are set in
   fonts-hanazono fonts-babelstone-han # glyphs for rare characters (all of CJK Extensions A and B)
   gettext                             # compiles the translations
+  redis-server                        # the embedded broker `make run` starts under var/broker/
   chromium                            # the browser test of the exam page (Playwright drives it, nothing downloaded)
   ${EXTRA_PACKAGES:-}
 )

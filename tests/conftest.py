@@ -13,6 +13,15 @@ from .factories.accounts import AssessorFactory, CaregiverFactory
 from .factories.certification import rule_set
 
 
+@pytest.fixture(scope="session")
+def broker():
+    """The embedded broker for the tests that run a real worker (CI's second run names its own Redis)."""
+    from config.embedded_broker import embedded_broker
+
+    with embedded_broker():
+        yield settings.CELERY_BROKER_URL
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

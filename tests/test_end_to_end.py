@@ -1,5 +1,5 @@
 """One certificate end to end: over HTTP against a live server, with a real Celery worker on the configured
-broker (kombu's filesystem transport by default, Redis in CI's second run)."""
+broker (the embedded Redis by default, CI's Redis server in its second run)."""
 
 import datetime
 import hashlib
@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serial
 
 
 @pytest.fixture
-def celery_worker(django_db_serialized_rollback, transactional_db):
+def celery_worker(broker, django_db_serialized_rollback, transactional_db):
     from celery.contrib.testing.worker import start_worker
 
     from config.celery import app

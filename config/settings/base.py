@@ -28,8 +28,11 @@ DEBUG = False
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
-# The public base address printed in QR codes and e-mails, e.g. https://carestar.example.gov.cn
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public base address printed in QR codes and e-mails, e.g. https://carestar.example.gov.cn. By default the
+# address `make run` serves on (HOST, PORT).
+_serve_host = os.environ.get("HOST", "127.0.0.1")
+_serve_host = "127.0.0.1" if _serve_host in {"", "0.0.0.0", "::"} else _serve_host
+SITE_URL = os.environ.get("SITE_URL", f"http://{_serve_host}:{os.environ.get('PORT', '8000')}").rstrip("/")
 WAGTAILADMIN_BASE_URL = SITE_URL
 WAGTAIL_SITE_NAME = "CareStar 护理员培训与星级认证平台"
 
@@ -167,18 +170,21 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "SAMEORIGIN"
 
-# Celery. The embedded default is kombu's filesystem transport: a real broker that needs no server.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+# Celery. The embedded default is a private Redis server on a Unix socket under $VAR_DIR/broker, started by
+# `make run` (scripts/embedded-redis.sh) with every write synced to its append-only file. Redis keeps a
+# delivered message until the worker acknowledges it and hands it out again if the worker dies, which neither
+# kombu's filesystem transport (it half-reads files being written) nor its SQLAlchemy one (a delivered message
+# is hidden for good) does; production points CELERY_BROKER_URL at its own Redis.
 BROKER_DATA_DIR = Path(os.environ.get("BROKER_DATA_DIR", VAR_DIR / "broker"))
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(BROKER_DATA_DIR / "queue"),
-        "data_folder_out": str(BROKER_DATA_DIR / "queue"),
-        "control_folder": str(BROKER_DATA_DIR / "control"),
-        "store_processed": False,
-        # The transport sleeps this long between fetches; the 1 s default caps a worker at one task a second.
-        "polling_interval": 0.02,
-    }
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", f"redis+socket://{BROKER_DATA_DIR / 'redis.sock'}")
+# A task unacknowledged this long (its worker died) is delivered again; tasks are idempotent, so a slow one
+# that overruns it costs a repeat, not a duplicate.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "900")),
+    # Look for the tasks of a dead worker every 10 s rather than every 100 s.
+    "unacked_restore_throttle": 1,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -17,6 +17,8 @@ def required(name: str) -> str:
 SECRET_KEY = required("SECRET_KEY")
 ALLOWED_HOSTS = required("ALLOWED_HOSTS").split(",")
 SITE_URL = required("SITE_URL").rstrip("/")
+# The embedded broker is for one machine; production names its Redis.
+CELERY_BROKER_URL = required("CELERY_BROKER_URL")
 # Rate limits must be shared by every server process: a per-process cache would multiply them.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": required("CACHE_URL")}}
 WAGTAILADMIN_BASE_URL = SITE_URL

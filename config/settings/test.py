@@ -1,6 +1,7 @@
 """The pytest suite: fast hashing, throw-away media and broker folders, tasks run inline unless a test
 starts a real worker (see tests/conftest.py)."""
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -18,14 +19,10 @@ PRIVATE_MEDIA_ROOT = _scratch / "private"
 STORAGES["certificates"]["OPTIONS"]["location"] = PRIVATE_MEDIA_ROOT / "certificates"  # noqa: F405
 STORAGES["imports"]["OPTIONS"]["location"] = PRIVATE_MEDIA_ROOT / "imports"  # noqa: F405
 CELERY_BEAT_SCHEDULE_FILENAME = str(_scratch / "celerybeat-schedule")
-if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_scratch / "broker" / "queue"),
-        "data_folder_out": str(_scratch / "broker" / "queue"),
-        "control_folder": str(_scratch / "broker" / "control"),
-        "store_processed": False,
-        "polling_interval": 0.05,
-    }
+# A private embedded broker, started by the tests that run a real worker (tests/conftest.py).
+BROKER_DATA_DIR = _scratch / "broker"
+if "CELERY_BROKER_URL" not in os.environ:
+    CELERY_BROKER_URL = f"redis+socket://{BROKER_DATA_DIR / 'redis.sock'}"
 # Unit tests run tasks in-process when their transaction commits; the end-to-end tests switch this off and
 # start a real worker on the configured broker.
 CELERY_TASK_ALWAYS_EAGER = True

@@ -3,6 +3,7 @@ from wagtail import hooks
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
+from .choosers import caregiver_chooser_viewset
 from .models import AssessorProfile, CaregiverProfile, County, Institution, TrainingBody
 
 
@@ -90,3 +91,8 @@ class PeopleGroup(ModelViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_people():
     return PeopleGroup()
+
+
+@hooks.register("register_admin_viewset")
+def register_caregiver_chooser():
+    return caregiver_chooser_viewset

@@ -26,9 +26,9 @@ def measurements(*, repeat: int) -> list[Row]:
     from django.test.utils import CaptureQueriesContext
 
     from accounts.models import CaregiverProfile
-    from certification.eligibility import caregiver_facts, star_level_compute
     from certification.models import StarRuleSet
-    from certification.population import star_level_distribution, star_levels_population
+    from certification.rules.eligibility import caregiver_facts, star_level_compute
+    from certification.rules.population import star_level_distribution, star_levels_population
 
     populate_star_records()
     rule_set = StarRuleSet.objects.prefetch_related("levels__required_courses").get(name=RULE_SET_NAME, version="bench")

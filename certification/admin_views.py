@@ -5,25 +5,20 @@ import zipfile
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.base import ViewSet
 
+from accounts.guards import AdministratorMenuItem, administrator_required
 from accounts.models import County, Institution
 
 from . import certificates, selectors
 from .models import Certificate, CertificateBatch, EvaluationRound
-
-
-def administrator_required(request) -> None:
-    if not request.user.is_administrator:
-        raise PermissionDenied
 
 
 class ReasonForm(forms.Form):
@@ -131,11 +126,6 @@ def batch_zip(request, pk: int):
                 bundle.writestr(f"{certificate.serial_number}.pdf", handle.read())
     archive.seek(0)
     return FileResponse(archive, as_attachment=True, filename=f"certificates-batch-{batch.pk}.zip")
-
-
-class AdministratorMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.is_administrator
 
 
 class CertificateBatchViewSet(ViewSet):

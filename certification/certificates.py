@@ -16,6 +16,7 @@ from wagtail.log_actions import log
 from accounts.models import CaregiverProfile, Role, User
 
 from . import notifications
+from .dates import add_years
 from .fonts import MissingGlyphsError, font_subsets
 from .models import (
     Certificate,
@@ -38,13 +39,6 @@ def serial_number_next(*, region: str, year: int) -> str:
     SerialCounter.objects.filter(pk=counter.pk).update(last_value=F("last_value") + 1)
     counter.refresh_from_db(fields=["last_value"])
     return f"{region}-{year}-{counter.last_value:06d}"
-
-
-def add_years(day: datetime.date, years: int) -> datetime.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
 
 
 def _lock_holder(caregiver_id: int) -> None:

@@ -12,13 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.models import PreviewableMixin, RevisionMixin
 
-from .evaluations.models import (  # noqa: F401
-    Appeal,
-    Evaluation,
-    EvaluationRound,
-    StarLevelRule,
-    StarRuleSet,
-)
+from .evaluations.models import Appeal, Evaluation, EvaluationRound  # noqa: F401
 
 # Exams, practical assessments, evaluations and service data live in their own modules, importable from here.
 from .exams.models import (  # noqa: F401
@@ -38,6 +32,7 @@ from .practicals.models import (  # noqa: F401
     PracticalStepScore,
     PracticalTemplate,
 )
+from .rules.models import StarLevelRule, StarRuleSet  # noqa: F401
 from .servicedata.models import ServiceDataClient, ServiceDataImport, ServiceIncident, ServiceMonth  # noqa: F401
 
 STAR_LEVEL = [MinValueValidator(1), MaxValueValidator(5)]

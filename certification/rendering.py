@@ -52,7 +52,7 @@ def active_template():
 
 def certificate_sample(*, holder_name: str = "王秀英", star_level: int = 3):
     """An unsaved certificate with plausible data, for previews and benchmarks."""
-    from .certificates import add_years
+    from .dates import add_years
     from .models import Certificate
 
     today = datetime.date.today()

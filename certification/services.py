@@ -1,6 +1,5 @@
 """Service entry points kept at their historical import path; each lives in its own module."""
 
-from .evaluations.services import assessor_conflict  # noqa: F401
 from .exams.services import (  # noqa: F401
     DEADLINE_GRACE,
     attempt_answer_save,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
-from training.selectors import caregiver_for
+from accounts.guards import caregiver_for
 
 from . import openbadges, selectors
 from .models import Certificate

@@ -11,19 +11,14 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import FormView, TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from accounts.guards import AdministratorRequiredMixin
+
 from . import selectors, services
 from .imports import importer_for
 from .models import ImportJob, Standard
 from .spreadsheets import XLSX_CONTENT_TYPE, template_csv, template_xlsx
 
 LIBRARY_KINDS = [ImportJob.Kind.CLAUSES, ImportJob.Kind.SERVICE_ITEMS]
-
-
-class AdministratorRequiredMixin:
-    def dispatch(self, request, *args, **kwargs):
-        if not getattr(request.user, "is_administrator", False):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
 
 
 class SpreadsheetUploadField(forms.FileField):

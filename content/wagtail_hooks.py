@@ -1,21 +1,17 @@
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import LiveStatusTagColumn, UpdatedAtColumn
 from wagtail.admin.viewsets.base import ViewSet
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from accounts.guards import AdministratorMenuItem
+
 from . import admin_views
 from .models import Clause, ServiceItem, Standard
 
 CARE_STANDARDS_MENU_HOOK = "register_care_standards_menu_item"
-
-
-class AdministratorMenuItem(MenuItem):
-    def is_shown(self, request):
-        return getattr(request.user, "is_administrator", False)
 
 
 class StandardViewSet(SnippetViewSet):

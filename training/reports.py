@@ -2,7 +2,6 @@
 queries whatever the number of institutions, caregivers or clauses."""
 
 import django_filters
-from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -11,21 +10,17 @@ from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.tables import Column, NumberColumn, StatusTagColumn
 from wagtail.admin.views.reports import ReportView
 
+from accounts.guards import AdministratorRequiredMixin
 from accounts.models import County, Institution
 from content.models import Clause, ServiceItem, Standard
 
 from . import selectors
 
 
-class AdministratorReportView(ReportView):
+class AdministratorReportView(AdministratorRequiredMixin, ReportView):
     template_name = "training/admin/report.html"
     # Tabs linking the report's views: (url name, label).
     tabs: list[tuple[str, str]] = []
-
-    def dispatch(self, request, *args, **kwargs):
-        if not getattr(request.user, "is_administrator", False):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
 
     @cached_property
     def permission_policy(self):

@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Case,
     Count,
@@ -21,8 +20,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from accounts.guards import caregiver_for
 from accounts.models import CaregiverProfile, County, Institution, Role
 
 from .models import (
@@ -41,23 +40,6 @@ from .models import (
 )
 
 COVER_RENDITION = "fill-480x270"
-
-
-def caregiver_for(user) -> CaregiverProfile | None:
-    if not getattr(user, "is_authenticated", False):
-        return None
-    try:
-        return user.caregiver_profile
-    except CaregiverProfile.DoesNotExist:
-        return None
-
-
-def caregiver_required(request) -> CaregiverProfile:
-    """The requesting caregiver, or 403 for anyone else: the guard of every caregiver page."""
-    caregiver = caregiver_for(request.user)
-    if caregiver is None:
-        raise PermissionDenied(_("This page is for caregivers."))
-    return caregiver
 
 
 # --- Courses ----------------------------------------------------------------------------------------------

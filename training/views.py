@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts.guards import caregiver_required
 from accounts.models import TrainingBody
 from certification.models import Certificate, Exam
 from content.models import ServiceItem
@@ -70,7 +71,7 @@ def course_list(request):
 @login_required
 @require_POST
 def enrol(request, course_id: int):
-    caregiver = selectors.caregiver_required(request)
+    caregiver = caregiver_required(request)
     course = get_object_or_404(CoursePage.objects.live(), pk=course_id)
     try:
         services.enrollment_create(caregiver=caregiver, course=course)
@@ -84,7 +85,7 @@ def enrol(request, course_id: int):
 @login_required
 @require_POST
 def lesson_complete(request, lesson_id: int):
-    caregiver = selectors.caregiver_required(request)
+    caregiver = caregiver_required(request)
     lesson = get_object_or_404(LessonPage.objects.live(), pk=lesson_id)
     try:
         services.lesson_complete(caregiver=caregiver, lesson=lesson)
@@ -100,7 +101,7 @@ def lesson_complete(request, lesson_id: int):
 
 @login_required
 def my_learning(request):
-    caregiver = selectors.caregiver_required(request)
+    caregiver = caregiver_required(request)
     context = selectors.my_learning(caregiver=caregiver)
     completed_course_ids = [e.course_id for e in context["enrollments"] if e.completed_at]
     context.update(

@@ -1,10 +1,11 @@
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet
+
+from accounts.guards import AdministratorMenuItem
 
 from . import admin_views, reports
 from .models import TrainingBatch
@@ -52,11 +53,6 @@ class TrainingBatchViewSet(ModelViewSet):
 @hooks.register("register_admin_viewset")
 def register_training_batches():
     return TrainingBatchViewSet()
-
-
-class AdministratorMenuItem(MenuItem):
-    def is_shown(self, request):
-        return getattr(request.user, "is_administrator", False)
 
 
 @hooks.register("register_admin_urls")

@@ -7,337 +7,33 @@ ones first, decided by an administrator who was not the first assessor. A caregi
 managers may read for their own staff. Every write goes through services.
 """
 
-import datetime
-
 import django_filters
 from django import forms
 from django.contrib import messages
-from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, Count, F, IntegerField, Q, Value, When
+from django.db.models import Case, F, Value, When
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 from wagtail.admin.filters import WagtailFilterSet
-from wagtail.admin.forms import WagtailAdminModelForm
-from wagtail.admin.panels import FieldPanel, InlinePanel, ObjectList
 from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views import generic
-from wagtail.admin.views.generic.history import HistoryView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import HeaderButton
 from wagtail.admin.widgets.button import MenuItem
-from wagtail.log_actions import registry as log_registry
 
+from accounts.conflicts import assessor_conflict
+from accounts.guards import administrator_required
 from accounts.models import CaregiverProfile, County, Role, User
-from training.models import CoursePage
 
-from ..admin_views import administrator_required
-from ..eligibility import levels_from_snapshot, rule_levels_problems, rule_set_current
+from ..audit import AuditHistoryView, audit_trail
+from ..rules.eligibility import levels_from_snapshot
 from . import selectors, services
-from .models import Appeal, Evaluation, EvaluationRound, StarLevelRule, StarRuleSet
-
-# --- Audit trail: what changed, before → after ------------------------------------------------------------
-
-
-def _display(model, key: str, value, names: dict) -> str:
-    if value is None or value == "":
-        return "—"
-    try:
-        field = model._meta.get_field(key)
-    except Exception:
-        return str(value)
-    if field.is_relation:
-        return names.get((field.related_model, value), str(value))
-    if field.choices:
-        return str(dict(field.flatchoices).get(value, value))
-    return str(value)
-
-
-def _label(model, key: str) -> str:
-    try:
-        return str(model._meta.get_field(key).verbose_name)
-    except Exception:
-        return key
-
-
-def log_entries_names(entries) -> dict:
-    """Names of the people and rule sets the entries' before/after states refer to, in one query per model."""
-    wanted: dict = {}
-    for entry in entries:
-        model = entry.content_type.model_class()
-        for state in _states(entry):
-            for key, value in state.items():
-                try:
-                    field = model._meta.get_field(key)
-                except Exception:
-                    continue
-                if field.is_relation and value is not None:
-                    wanted.setdefault(field.related_model, set()).add(value)
-    names = {}
-    for model, ids in wanted.items():
-        for instance in model.objects.filter(pk__in=ids):
-            names[(model, instance.pk)] = str(instance)
-    return names
-
-
-def _states(entry) -> list[dict]:
-    data = entry.data or {}
-    return [state for state in (data.get("before"), data.get("after")) if isinstance(state, dict)]
-
-
-def log_entry_changes(entry, names: dict) -> list[str]:
-    """Each value that the logged step changed, as 'label: before → after' (or the value set when it began)."""
-    data = entry.data or {}
-    before, after = data.get("before"), data.get("after")
-    if not isinstance(after, dict):
-        return []
-    model = entry.content_type.model_class()
-    changes = []
-    for key, value in after.items():
-        if before is None and not value:
-            continue  # a record just opened: only what it began with
-        if isinstance(before, dict):
-            if before.get(key) == value:
-                continue
-            old = _display(model, key, before.get(key), names)
-            changes.append(f"{_label(model, key)}: {old} → {_display(model, key, value, names)}")
-        else:
-            changes.append(f"{_label(model, key)}: {_display(model, key, value, names)}")
-    if data.get("cause"):
-        changes.append(_("Cause: %(cause)s") % {"cause": data["cause"]})
-    return changes
-
-
-def audit_trail(instance) -> list[dict]:
-    """The object's log entries, oldest first, each with its changes (a fixed number of queries)."""
-    entries = list(log_registry.get_logs_for_instance(instance).select_related("user", "content_type"))
-    entries.sort(key=lambda entry: (entry.timestamp, entry.pk))
-    names = log_entries_names(entries)
-    return [{"entry": entry, "changes": log_entry_changes(entry, names)} for entry in entries]
-
-
-class ChangesColumn(Column):
-    """Before → after for each log entry of one object's history."""
-
-    cell_template_name = "certification/admin/changes_cell.html"
-
-    def __init__(self, *args, instance, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.instance = instance
-
-    @cached_property
-    def names(self) -> dict:
-        return log_entries_names(log_registry.get_logs_for_instance(self.instance).select_related("content_type"))
-
-    def get_value(self, entry):
-        return log_entry_changes(entry, self.names)
-
-
-class AuditHistoryView(HistoryView):
-    """The history of a record no one edits in place: readable with the view permission, with what changed."""
-
-    any_permission_required = ["view"]
-    inspect_url_name = None
-
-    @cached_property
-    def columns(self):
-        columns = list(super().columns)
-        columns.insert(1, ChangesColumn("changes", label=gettext_lazy("Before → after"), instance=self.object))
-        return columns
-
-    def get_edit_url(self, instance):
-        return None
-
-    @cached_property
-    def header_buttons(self):
-        if not self.inspect_url_name:
-            return []
-        return [
-            HeaderButton(
-                _("Inspect"), url=reverse(self.inspect_url_name, args=[quote(self.object.pk)]), icon_name="info-circle"
-            )
-        ]
-
-
-# --- Rule sets -------------------------------------------------------------------------------------------
-
-
-def rule_set_frozen_message(count: int) -> str:
-    return _(
-        "This version has been used by %(count)s evaluations, so it can no longer change. "
-        "Copy it to make a new version and change the copy."
-    ) % {"count": count}
-
-
-class LevelAdminForm(WagtailAdminModelForm):
-    """One star level's criteria: the courses offered are the published ones (and any already required)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        field = self.fields.get("required_courses")
-        if field is not None:
-            chosen = [getattr(course, "pk", course) for course in self.initial.get("required_courses") or []]
-            field.queryset = CoursePage.objects.filter(Q(live=True) | Q(pk__in=chosen)).order_by("title", "pk")
-
-
-class LevelInlinePanel(InlinePanel):
-    def get_form_options(self):
-        options = super().get_form_options()
-        options["formsets"][self.relation_name]["form"] = LevelAdminForm
-        return options
-
-
-class RuleSetAdminForm(WagtailAdminModelForm):
-    """Refuses a ladder that does not rise from level to level, and any change to a version already used."""
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.instance.pk:
-            used = Evaluation.objects.filter(rule_set_id=self.instance.pk).count()
-            if used:
-                self.add_error(None, rule_set_frozen_message(used))
-                return cleaned
-        levels, courses = [], {}
-        for form in self.formsets["levels"].forms:
-            valid = form.is_valid()
-            if not form.cleaned_data or form.cleaned_data.get("DELETE"):
-                continue
-            if not valid:
-                return cleaned  # the level's own errors come first
-            levels.append(form.instance)
-            courses[form.instance.level] = {course.pk for course in form.cleaned_data.get("required_courses", [])}
-        for problem in rule_levels_problems(levels, courses):
-            self.add_error(None, problem)
-        return cleaned
-
-
-def _rule_set_panels() -> list:
-    panels = []
-    for panel in StarRuleSet.panels:
-        if isinstance(panel, InlinePanel):
-            level_panels = [
-                FieldPanel("required_courses", widget=forms.CheckboxSelectMultiple)
-                if getattr(child, "field_name", None) == "required_courses"
-                else child
-                for child in StarLevelRule.panels
-            ]
-            panel = LevelInlinePanel(**{**panel.clone_kwargs(), "panels": level_panels})
-        panels.append(panel)
-    return panels
-
-
-def next_version(rule_set: StarRuleSet) -> str:
-    """The next free version string of the rule set's name: 2 after 1, 2025.2 after 2025.1, v1-2 after v1."""
-    taken = set(StarRuleSet.objects.filter(name=rule_set.name).values_list("version", flat=True))
-    head = rule_set.version.rstrip("0123456789")
-    digits = rule_set.version[len(head) :]
-    number, head = (int(digits), head) if digits else (1, f"{rule_set.version}-")
-    while True:
-        number += 1
-        candidate = f"{head}{number}"[: StarRuleSet._meta.get_field("version").max_length]
-        if candidate not in taken:
-            return candidate
-
-
-class RuleSetStatusColumn(Column):
-    def get_value(self, rule_set):
-        if rule_set.in_force:
-            return _("In force today")
-        if rule_set.effective_from > timezone.localdate():
-            return _("From %(date)s") % {"date": rule_set.effective_from.isoformat()}
-        return _("Replaced")
-
-
-class RuleSetIndexView(generic.IndexView):
-    def get_base_queryset(self):
-        current = rule_set_current()
-        return (
-            super()
-            .get_base_queryset()
-            .annotate(
-                evaluation_count=Count("evaluations"),
-                in_force=Case(
-                    When(pk=getattr(current, "pk", None), then=Value(1)), default=Value(0), output_field=IntegerField()
-                ),
-            )
-        )
-
-    def get_delete_url(self, instance):
-        if instance.evaluation_count:
-            return None
-        return super().get_delete_url(instance)
-
-
-class RuleSetEditView(generic.EditView):
-    @cached_property
-    def used_by(self) -> int:
-        return Evaluation.objects.filter(rule_set_id=self.object.pk).count()
-
-    def get(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        if self.used_by:
-            messages.warning(request, rule_set_frozen_message(self.used_by))
-        return super().get(request, *args, **kwargs)
-
-    @cached_property
-    def can_delete(self):
-        return not self.used_by and super().can_delete
-
-    @cached_property
-    def header_buttons(self):
-        buttons = list(super().header_buttons)
-        if self.used_by and (copy_url := self.get_copy_url()):
-            buttons.append(HeaderButton(_("Copy to a new version"), url=copy_url, icon_name="copy"))
-        return buttons
-
-
-class RuleSetCopyView(generic.CopyView):
-    """The add form, filled in from the version copied, with the next version number and a date to come."""
-
-    def get_initial_form_instance(self):
-        original = self.get_object()
-        copy, _child_map = original.copy_cluster()
-        copy.version = next_version(original)
-        copy.effective_from = max(original.effective_from, timezone.localdate() + datetime.timedelta(days=1))
-        return copy
-
-
-class RuleSetDeleteView(generic.DeleteView):
-    def dispatch(self, request, *args, **kwargs):
-        used = Evaluation.objects.filter(rule_set_id=self.object.pk).count()
-        if used and self.user_has_permission("delete"):
-            messages.error(
-                request,
-                _("This version has been used by %(count)s evaluations and cannot be deleted.") % {"count": used},
-            )
-            return redirect(self.edit_url_name, quote(self.object.pk))
-        return super().dispatch(request, *args, **kwargs)
-
-
-class RuleSetViewSet(ModelViewSet):
-    model = StarRuleSet
-    icon = "pick"
-    menu_label = gettext_lazy("Star-level rule sets")
-    index_view_class = RuleSetIndexView
-    edit_view_class = RuleSetEditView
-    copy_view_class = RuleSetCopyView
-    delete_view_class = RuleSetDeleteView
-    edit_handler = ObjectList(_rule_set_panels(), base_form_class=RuleSetAdminForm)
-    list_display = [
-        "name",
-        "version",
-        "effective_from",
-        RuleSetStatusColumn("in_force", label=pgettext_lazy("rule set column", "In force"), sort_key="in_force"),
-        Column("evaluation_count", label=gettext_lazy("Evaluations using it"), sort_key="evaluation_count"),
-        "is_illustrative",
-    ]
-
+from .models import Appeal, Evaluation, EvaluationRound
 
 # --- Evaluations -----------------------------------------------------------------------------------------
 
@@ -670,7 +366,7 @@ def appeal_decide_refusal(*, appeal: Appeal, user: User) -> str | None:
         return _("This appeal has already been decided.")
     if user.pk == appeal.evaluation.assessor_id:
         return _("The first assessor may not decide an appeal against their own evaluation.")
-    return services.assessor_conflict(assessor=user, caregiver=appeal.evaluation.caregiver)
+    return assessor_conflict(assessor=user, caregiver=appeal.evaluation.caregiver)
 
 
 class AppealIndexView(generic.IndexView):

@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.guards import caregiver_required
 from accounts.models import CaregiverProfile
-from training.selectors import caregiver_required
 
-from ..eligibility import caregiver_facts, levels_from_snapshot, rule_set_current, star_level_compute
+from ..rules.eligibility import caregiver_facts, levels_from_snapshot, rule_set_current, star_level_compute
 from . import selectors, services
 from .models import Evaluation
 

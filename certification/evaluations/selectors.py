@@ -7,10 +7,10 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
+from accounts.conflicts import user_institution_id
 from accounts.models import CaregiverProfile, County, Institution, Role, User
 
 from .models import Evaluation, EvaluationRound
-from .services import user_institution_id
 
 DUE_SOON_DAYS = 60
 
@@ -122,7 +122,7 @@ def review_queue(*, reviewer: User):
 
 
 def assessors_without_conflict(*, caregiver: CaregiverProfile):
-    """Active assessors who may assess this caregiver (the rule of services.assessor_conflict, in one query),
+    """Active assessors who may assess this caregiver (the rule of accounts.conflicts.assessor_conflict, in one query),
     least busy first: an assessor's institution is their assessor profile's, else their account's."""
     own_institution = Q(assessor_profile__institution_id=caregiver.institution_id) | Q(
         assessor_profile__institution__isnull=True, institution_id=caregiver.institution_id

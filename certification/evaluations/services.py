@@ -15,14 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
+from accounts.conflicts import assessor_conflict
 from accounts.models import CaregiverProfile, County, Institution, Role, User
 
-from ..eligibility import Eligibility, caregiver_facts, months_before, rule_set_current, star_level_compute
+from ..dates import months_after
+from ..rules.eligibility import Eligibility, caregiver_facts, rule_set_current, star_level_compute
 from .models import Appeal, Evaluation, EvaluationRound, StarRuleSet
-
-
-def _months_after(day: datetime.date, months: int) -> datetime.date:
-    return months_before(day, -months)
 
 
 def _state(evaluation: Evaluation) -> dict:
@@ -36,24 +34,6 @@ def _state(evaluation: Evaluation) -> dict:
         "computed_level": evaluation.computed_level,
         "level": evaluation.level,
     }
-
-
-def user_institution_id(user: User) -> int | None:
-    """The institution whose staff this person may not assess or review: their assessor profile's, else their own."""
-    profile = getattr(user, "assessor_profile", None)
-    if profile is not None and profile.institution_id is not None:
-        return profile.institution_id
-    return user.institution_id
-
-
-def assessor_conflict(*, assessor: User, caregiver: CaregiverProfile) -> str | None:
-    """Why this person may not assess or review this caregiver, or None."""
-    if assessor.pk == caregiver.user_id:
-        return _("No one may assess themselves.")
-    institution_id = user_institution_id(assessor)
-    if institution_id is not None and institution_id == caregiver.institution_id:
-        return _("No one may assess or review staff of their own institution.")
-    return None
 
 
 def _locked(evaluation: Evaluation) -> Evaluation:
@@ -231,7 +211,7 @@ def _decide(evaluation: Evaluation, *, decided_at) -> None:
     evaluation.decided_at = decided_at
     today = timezone.localdate(decided_at)
     evaluation.appeal_until = today + datetime.timedelta(days=rule_set.appeal_window_days)
-    evaluation.re_evaluation_due_on = _months_after(today, rule_set.re_evaluation_months) if evaluation.level else None
+    evaluation.re_evaluation_due_on = months_after(today, rule_set.re_evaluation_months) if evaluation.level else None
 
 
 def _after_decision(evaluation: Evaluation) -> None:

@@ -7,10 +7,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from accounts.conflicts import assessor_conflict
 from accounts.models import Role
 
-from ..eligibility import levels_from_snapshot, rule_set_current
 from ..practicals.selectors import practical_latest
+from ..rules.eligibility import levels_from_snapshot, rule_set_current
 from . import selectors, services
 from .models import Evaluation
 
@@ -55,7 +56,7 @@ def evaluation_propose(request, evaluation_id: int):
         status__in=[Evaluation.Status.ASSIGNED, Evaluation.Status.RETURNED],
     )
     caregiver = evaluation.caregiver
-    conflict = services.assessor_conflict(assessor=request.user, caregiver=caregiver)
+    conflict = assessor_conflict(assessor=request.user, caregiver=caregiver)
     if conflict:
         raise PermissionDenied(conflict)
     rule_set = rule_set_current()

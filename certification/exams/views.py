@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from training.selectors import caregiver_required
+from accounts.guards import caregiver_required
 
 from . import selectors, services
 from .models import Exam, ExamAttempt

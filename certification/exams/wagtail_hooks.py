@@ -3,7 +3,6 @@
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -22,7 +21,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import HeaderButton
 from wagtail.admin.widgets.button import MenuItem
 
-from accounts.models import CaregiverProfile
+from accounts.guards import AdministratorRequiredMixin, administrator_required
 
 from . import imports, selectors, services
 from .models import Exam, ExamAttempt, ExamOverride, Question
@@ -35,76 +34,6 @@ def register_exam_log_actions(actions):
     actions.register_action("carestar.question.reject", _("Reject question"), _("Question rejected"))
     actions.register_action("carestar.question.retire", _("Retire question"), _("Question retired"))
     actions.register_action("carestar.question.import", _("Import questions"), _("Questions imported"))
-
-
-# --- Caregiver chooser: every admin form that names a caregiver searches instead of listing 10^5 names ------
-
-
-class AdministratorsOnly:
-    """Choosers that list people or exam material are for administrators, not for everyone with admin access."""
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_administrator:
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
-
-
-class CaregiverFilterForm(BaseFilterForm):
-    q = forms.CharField(
-        label=gettext_lazy("Name, institution or identity card number"),
-        required=False,
-        widget=forms.TextInput(attrs={"data-chooser-modal-search-filter": True}),
-    )
-
-    def filter(self, objects):
-        query = self.cleaned_data.get("q", "").strip()
-        if query:
-            self.is_searching, self.search_query = True, query
-            objects = objects.filter(
-                Q(user__name__icontains=query) | Q(institution__name__icontains=query) | Q(national_id=query.upper())
-            )
-        return objects
-
-
-class CaregiverChooserViewSet(ChooserViewSet):
-    model = CaregiverProfile
-    icon = "user"
-    choose_one_text = gettext_lazy("Choose a caregiver")
-    choose_another_text = gettext_lazy("Choose another caregiver")
-    edit_item_text = gettext_lazy("Edit this caregiver")
-    per_page = 20
-
-    @property
-    def choose_view_class(self):
-        base = super().choose_view_class
-
-        class ChooseView(AdministratorsOnly, base):
-            filter_form_class = CaregiverFilterForm
-
-            def get_object_list(self):
-                return CaregiverProfile.objects.select_related("user", "institution").order_by("user__name")
-
-        return ChooseView
-
-    @property
-    def choose_results_view_class(self):
-        base = super().choose_results_view_class
-
-        class ChooseResultsView(AdministratorsOnly, base):
-            filter_form_class = CaregiverFilterForm
-
-            def get_object_list(self):
-                return CaregiverProfile.objects.select_related("user", "institution").order_by("user__name")
-
-        return ChooseResultsView
-
-
-caregiver_chooser_viewset = CaregiverChooserViewSet("caregiver_chooser")
-
-
-@hooks.register("register_admin_viewset")
-def register_caregiver_chooser():
-    return caregiver_chooser_viewset
 
 
 class QuestionFilterForm(BaseFilterForm):
@@ -135,7 +64,7 @@ class QuestionChooserViewSet(ChooserViewSet):
     def choose_view_class(self):
         base = super().choose_view_class
 
-        class ChooseView(AdministratorsOnly, base):
+        class ChooseView(AdministratorRequiredMixin, base):
             filter_form_class = QuestionFilterForm
 
             def get_object_list(self):
@@ -147,7 +76,7 @@ class QuestionChooserViewSet(ChooserViewSet):
     def choose_results_view_class(self):
         base = super().choose_results_view_class
 
-        class ChooseResultsView(AdministratorsOnly, base):
+        class ChooseResultsView(AdministratorRequiredMixin, base):
             filter_form_class = QuestionFilterForm
 
             def get_object_list(self):
@@ -376,8 +305,7 @@ def question_import_template(request, file_format: str):
 
 @require_http_methods(["GET", "POST"])
 def question_review(request, question_id: int):
-    if not request.user.is_administrator:
-        raise PermissionDenied
+    administrator_required(request)
     question = get_object_or_404(Question.objects.prefetch_related("choices"), pk=question_id)
     if request.method == "POST":
         try:

@@ -8,16 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
+from accounts.conflicts import assessor_conflict
 from accounts.models import CaregiverProfile, Role, User
 
 from .models import PracticalAssessment, PracticalStepScore, PracticalTemplate
-
-
-def assessor_conflict(*, assessor: User, caregiver: CaregiverProfile) -> str | None:
-    # One rule for evaluations and practical assessments alike: it lives with the evaluation services.
-    from certification.evaluations.services import assessor_conflict as rule
-
-    return rule(assessor=assessor, caregiver=caregiver)
 
 
 def practical_assign(

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from accounts.conflicts import assessor_conflict
 from accounts.models import Role
 
 from . import selectors, services
@@ -67,7 +68,7 @@ def assessment_score(request, assessment_id: int):
         pk=assessment_id,
         assessor=request.user,
     )
-    conflict = services.assessor_conflict(assessor=request.user, caregiver=assessment.caregiver)
+    conflict = assessor_conflict(assessor=request.user, caregiver=assessment.caregiver)
     if conflict:
         raise PermissionDenied(conflict)
     if assessment.status == PracticalAssessment.Status.SCORED:

@@ -9,6 +9,8 @@ from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from accounts.conflicts import assessor_conflict
+
 from . import services
 from .models import PracticalAssessment, PracticalTemplate
 
@@ -42,7 +44,7 @@ class AssignmentForm(WagtailAdminModelForm):
         cleaned = super().clean()
         assessor, caregiver = cleaned.get("assessor"), cleaned.get("caregiver")
         if assessor and caregiver:
-            conflict = services.assessor_conflict(assessor=assessor, caregiver=caregiver)
+            conflict = assessor_conflict(assessor=assessor, caregiver=caregiver)
             if conflict:
                 self.add_error("assessor", conflict)
         return cleaned

@@ -14,10 +14,10 @@ from django.views.generic import FormView, View
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from content.admin_views import AdministratorRequiredMixin, SpreadsheetUploadField
+from accounts.guards import AdministratorRequiredMixin, administrator_required
+from content.admin_views import SpreadsheetUploadField
 from content.spreadsheets import XLSX_CONTENT_TYPE, template_csv, template_xlsx
 
-from ..admin_views import administrator_required
 from . import services
 from .imports import SHEET_KINDS, SpreadsheetRejected, service_data_spreadsheet_import
 from .models import ServiceDataClient

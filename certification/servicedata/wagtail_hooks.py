@@ -16,9 +16,9 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets import HeaderButton
 from wagtail.admin.widgets.button import MenuItem as ButtonMenuItem
 
+from accounts.guards import AdministratorMenuItem
 from accounts.models import Institution
 
-from ..admin_views import AdministratorMenuItem
 from . import admin_views
 from .models import ServiceDataClient, ServiceDataImport, ServiceIncident, ServiceMonth
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
 from accounts.models import Role
-from certification.eligibility import months_before
+from certification.dates import months_before
 from certification.evaluations import services
 from certification.models import Certificate, Evaluation, ServiceIncident
 from tests.factories.accounts import AssessorFactory, UserFactory

@@ -8,7 +8,6 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import CaregiverProfile
-from certification.eligibility import caregiver_facts, star_level_compute, windows_for
 from certification.models import (
     ExamAttempt,
     PracticalAssessment,
@@ -18,7 +17,8 @@ from certification.models import (
     StarLevelRule,
     StarRuleSet,
 )
-from certification.population import star_level_distribution, star_levels_population
+from certification.rules.eligibility import caregiver_facts, star_level_compute, windows_for
+from certification.rules.population import star_level_distribution, star_levels_population
 from tests.factories.accounts import AssessorFactory, CaregiverFactory, CountyFactory, InstitutionFactory
 from tests.factories.certification import exam_with_questions, practical_template, rule_set
 from tests.factories.training import course_with_lessons, training_body_with_index

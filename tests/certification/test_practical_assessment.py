@@ -8,10 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts import services as account_services
+from accounts.conflicts import assessor_conflict
 from accounts.models import Role
-from certification.eligibility import caregiver_facts, star_level_compute
 from certification.models import PracticalAssessment
 from certification.practicals import selectors, services
+from certification.rules.eligibility import caregiver_facts, star_level_compute
 from tests.factories.accounts import AssessorFactory, CaregiverFactory
 from tests.factories.certification import practical_template
 
@@ -199,4 +200,4 @@ def test_the_demo_data_has_checklists_and_a_candidate_waiting_for_assessor1():
     waiting = PracticalAssessment.objects.get()
     assert (waiting.assessor.username, waiting.caregiver.user.username) == ("assessor1", "caregiver01")
     assert waiting.template.steps.filter(is_critical=True).exists()
-    assert services.assessor_conflict(assessor=waiting.assessor, caregiver=waiting.caregiver) is None
+    assert assessor_conflict(assessor=waiting.assessor, caregiver=waiting.caregiver) is None

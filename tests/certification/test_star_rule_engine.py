@@ -7,14 +7,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from certification.eligibility import (
-    caregiver_facts,
-    months_before,
-    rule_levels_problems,
-    rule_set_current,
-    star_level_compute,
-)
+from certification.dates import months_before
 from certification.models import ServiceIncident, StarLevelRule
+from certification.rules.eligibility import caregiver_facts, rule_set_current, star_level_compute
+from certification.rules.ladder import rule_levels_problems
 from tests.factories.certification import rule_set
 from tests.factories.servicedata import incident, service_month
 from tests.factories.training import course_with_lessons, training_body_with_index

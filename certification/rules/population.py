@@ -42,8 +42,9 @@ from django.utils import timezone
 from accounts.models import CaregiverProfile
 from training.models import Enrollment, TrainingHoursEntry
 
-from .eligibility import PRACTITIONER_RANK, Windows, windows_for
-from .models import ExamAttempt, PracticalAssessment, ServiceIncident, ServiceMonth, StarLevelRule, StarRuleSet
+from ..models import ExamAttempt, PracticalAssessment, ServiceIncident, ServiceMonth
+from .eligibility import Windows, windows_for
+from .models import PRACTITIONER_RANK, StarLevelRule, StarRuleSet
 
 SCORE = DecimalField(max_digits=5, decimal_places=1)
 HOURS = DecimalField(max_digits=9, decimal_places=1)

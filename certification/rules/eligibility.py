@@ -1,7 +1,7 @@
 """The star-level engine: which level a caregiver's record supports under a rule set, and why.
 
 `caregiver_facts` gathers one caregiver's record; `star_level_compute` checks it against every level. The
-population engine (population.py) computes the same result for many caregivers at once, set-based.
+population engine (rules/population.py) computes the same result for many caregivers at once, set-based.
 """
 
 import datetime
@@ -16,11 +16,11 @@ from accounts.models import CaregiverProfile
 from training.models import Enrollment
 from training.selectors import caregiver_hours_total
 
-from .models import ExamAttempt, ServiceIncident, ServiceMonth, StarLevelRule, StarRuleSet
-from .practicals.selectors import practical_latest
+from ..dates import completed_years, months_before
+from ..models import ExamAttempt, ServiceIncident, ServiceMonth
+from ..practicals.selectors import practical_latest
+from .models import PRACTITIONER_RANK, StarLevelRule, StarRuleSet
 
-# Practitioner levels rank 五级 < 四级 < 三级 (level 3 is the highest of the three).
-PRACTITIONER_RANK = {0: 0, 5: 1, 4: 2, 3: 3}
 DEFAULT_SERVICE_WINDOW_MONTHS = 12
 DEFAULT_DISQUALIFIER_WINDOW_YEARS = 3
 
@@ -90,23 +90,6 @@ class Windows:
     training_hours_since: datetime.date | None
     service_after: datetime.date
     disqualifiers_after: datetime.date
-
-
-def completed_years(since: datetime.date, today: datetime.date) -> int:
-    return today.year - since.year - ((today.month, today.day) < (since.month, since.day))
-
-
-def months_before(day: datetime.date, months: int) -> datetime.date:
-    month_index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(month_index, 12)
-    month += 1
-    # The 31st of a 30-day month falls back to the month's last day.
-    for candidate_day in range(day.day, 27, -1):
-        try:
-            return datetime.date(year, month, candidate_day)
-        except ValueError:
-            continue
-    return datetime.date(year, month, min(day.day, 28))
 
 
 def windows_for(*, rule_set: StarRuleSet | None, today: datetime.date) -> Windows:
@@ -289,65 +272,3 @@ def rule_set_current(*, on: datetime.date | None = None) -> StarRuleSet | None:
         .order_by("-effective_from", "-id")
         .first()
     )
-
-
-# --- Validation of a rule set's levels -----------------------------------------------------------------
-
-
-def rule_levels_problems(levels: list[StarLevelRule], required_course_ids: dict[int, set[int]]) -> list[str]:
-    """Why these levels do not make a usable ladder: levels 1…n without gaps, each asking at least as much as
-    the one below it and more in some respect. `required_course_ids` maps a level to its courses."""
-    problems = []
-    numbers = sorted(rule.level for rule in levels)
-    if numbers != list(range(1, len(numbers) + 1)):
-        problems.append(_("Star levels must run from 1 upwards without gaps or repeats."))
-        return problems
-    ordered = sorted(levels, key=lambda rule: rule.level)
-    for lower, higher in zip(ordered, ordered[1:], strict=False):
-        lower_courses = required_course_ids.get(lower.level, set())
-        higher_courses = required_course_ids.get(higher.level, set())
-        comparisons = [
-            (_("training hours"), higher.min_training_hours, lower.min_training_hours),
-            (_("theory score"), higher.min_theory_score, lower.min_theory_score),
-            (_("practical score"), higher.min_practical_score, lower.min_practical_score),
-            (_("years of service"), higher.min_years_of_service, lower.min_years_of_service),
-            (_("satisfaction rate"), higher.min_satisfaction_rate, lower.min_satisfaction_rate),
-            (
-                _("LTC practitioner level"),
-                PRACTITIONER_RANK[higher.min_practitioner_level],
-                PRACTITIONER_RANK[lower.min_practitioner_level],
-            ),
-            # Fewer complaints allowed is stricter: compare the negatives, with "no limit" as the loosest.
-            (
-                _("complaints allowed"),
-                -(higher.max_substantiated_complaints if higher.max_substantiated_complaints is not None else 10**6),
-                -(lower.max_substantiated_complaints if lower.max_substantiated_complaints is not None else 10**6),
-            ),
-            (_("required courses"), higher_courses >= lower_courses, True),
-            (
-                _("liability accident bar"),
-                higher.barred_by_liability_accident >= lower.barred_by_liability_accident,
-                True,
-            ),
-            (_("ethics breach bar"), higher.barred_by_ethics_breach >= lower.barred_by_ethics_breach, True),
-        ]
-        looser = [label for label, high, low in comparisons if high < low]
-        for label in looser:
-            problems.append(
-                _("Level %(higher)s asks less than level %(lower)s in %(criterion)s.")
-                % {"higher": higher.level, "lower": lower.level, "criterion": label}
-            )
-        stricter = (
-            [label for label, high, low in comparisons[:7] if high > low]
-            or (higher_courses > lower_courses)
-            or (
-                higher.barred_by_liability_accident > lower.barred_by_liability_accident
-                or higher.barred_by_ethics_breach > lower.barred_by_ethics_breach
-            )
-        )
-        if not looser and not stricter:
-            problems.append(
-                _("Level %(higher)s asks nothing more than level %(lower)s.")
-                % {"higher": higher.level, "lower": lower.level}
-            )
-    return problems

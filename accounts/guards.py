@@ -1,0 +1,45 @@
+"""Who may open what: the guards every app's views and admin screens use, written once."""
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from wagtail.admin.menu import MenuItem
+
+from .models import CaregiverProfile
+
+
+def caregiver_for(user) -> CaregiverProfile | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        return user.caregiver_profile
+    except CaregiverProfile.DoesNotExist:
+        return None
+
+
+def caregiver_required(request) -> CaregiverProfile:
+    """The requesting caregiver, or 403 for anyone else: the guard of every caregiver page."""
+    caregiver = caregiver_for(request.user)
+    if caregiver is None:
+        raise PermissionDenied(_("This page is for caregivers."))
+    return caregiver
+
+
+def administrator_required(request) -> None:
+    """403 for anyone but the bureau's administrators: the guard of every administrators' screen."""
+    if not getattr(request.user, "is_administrator", False):
+        raise PermissionDenied
+
+
+class AdministratorRequiredMixin:
+    """administrator_required for a class-based view."""
+
+    def dispatch(self, request, *args, **kwargs):
+        administrator_required(request)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class AdministratorMenuItem(MenuItem):
+    """An admin menu entry shown to administrators only."""
+
+    def is_shown(self, request):
+        return getattr(request.user, "is_administrator", False)

@@ -5,6 +5,6 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(acks_late=True)
+@shared_task(name="content.tasks.import_job_run_task", acks_late=True)
 def import_job_run_task(job_id: int) -> str:
     return services.import_job_run(job_id=job_id).status

@@ -589,7 +589,7 @@ def service_data_import(
                     "substantiated": sorted(row.reference for rows in gained.values() for row in rows),
                 },
             )
-            from ..tasks import service_data_downgrade_check_task
+            from ..evaluations.tasks import service_data_downgrade_check_task
 
             for caregiver_id, rows in gained.items():
                 transaction.on_commit(

@@ -108,7 +108,7 @@ def test_overdue_attempts_are_closed_by_the_beat_job(caregiver, exam):
 
 
 def test_the_beat_task_closes_overdue_attempts(caregiver, exam):
-    from certification.tasks import attempts_close_overdue_task
+    from certification.exams.tasks import attempts_close_overdue_task
 
     services.attempt_start(caregiver=caregiver, exam=exam, now=timezone.now() - datetime.timedelta(hours=1))
     assert attempts_close_overdue_task.delay().get() == 1

@@ -14,8 +14,7 @@ from openpyxl import load_workbook
 from wagtail.models import ModelLogEntry
 
 from accounts import services as account_services
-from certification import tasks
-from certification.evaluations import services
+from certification.evaluations import services, tasks
 from certification.models import Evaluation
 from tests.factories.accounts import CaregiverFactory, CountyFactory, InstitutionFactory, manager_for
 from tests.factories.certification import decided_evaluation_for

@@ -96,7 +96,7 @@ def test_a_resent_batch_makes_no_second_downgrade(
 
 
 def test_the_check_run_twice_downgrades_once(decided_evaluation):
-    from certification.tasks import service_data_downgrade_check_task
+    from certification.evaluations.tasks import service_data_downgrade_check_task
 
     caregiver = decided_evaluation.caregiver
     services.service_data_import(

@@ -9,6 +9,8 @@ packages=(
   fonts-hanazono fonts-babelstone-han # glyphs for rare characters (all of CJK Extensions A and B)
   gettext                             # compiles the translations
   chromium                            # the browser test of the exam page (Playwright drives it, nothing downloaded)
+  poppler-utils mupdf-tools           # the certificate test renders PDFs as poppler and MuPDF do,
+  ghostscript                         # and as Ghostscript does (what CUPS prints with)
   ${EXTRA_PACKAGES:-}
 )
 

@@ -25,6 +25,14 @@ def _tool(name: str, package: str) -> str:
     return path
 
 
+def pdftotext(data: bytes) -> str:
+    """The PDF's text as poppler's pdftotext extracts it, without whitespace."""
+    result = subprocess.run(
+        [_tool("pdftotext", "poppler-utils"), "-enc", "UTF-8", "-", "-"], input=data, capture_output=True, check=True
+    )
+    return "".join(result.stdout.decode().split())
+
+
 VIEWERS = ("poppler", "mupdf", "ghostscript", "pdfium")
 
 

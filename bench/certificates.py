@@ -6,7 +6,7 @@ import re
 from .harness import Row, summary_rows, timed_runs
 
 NAME = "certificate_render"
-CJK = re.compile(r"[\u2e80-\u9fff\uff00-\uffef\U00020000-\U0003ffff★]")
+CJK = re.compile(r"[\u2e80-\u9fff\uff00-\uffef\U00020000-\U0003ffff★☆]")
 
 
 def run(*, repeat: int) -> list[Row]:

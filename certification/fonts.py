@@ -106,7 +106,13 @@ def font_subsets(text: str) -> list[FontSubset]:
         for codepoint in wanted | {0x20}:
             subset_input.unicode_set.add(codepoint)
         # Horizontal text only: no layout closure (halves the time on a CJK font), no hinting, no vertical metrics.
-        subset_input.flags = hb.SubsetFlags.NO_LAYOUT_CLOSURE | hb.SubsetFlags.NO_HINTING
+        # The subset numbers its glyphs afresh, and PDF draws with those numbers; a CID-keyed CFF font (Noto Sans
+        # CJK) would still name each glyph by its CID in the full font, and viewers that follow the standard look
+        # glyphs up by that CID (ISO 32000-1 §9.7.4.2): MuPDF and Ghostscript then draw nothing or boxes. An identity
+        # charset makes every glyph's CID its new number. (TrueType fallbacks have no CIDs: nothing to do there.)
+        subset_input.flags = (
+            hb.SubsetFlags.NO_LAYOUT_CLOSURE | hb.SubsetFlags.NO_HINTING | hb.SubsetFlags.CFF_IDENTITY_CHARSET
+        )
         for tag in _DROPPED_TABLES:
             subset_input.drop_table_tag_set.add(tag)
         subsets.append(FontSubset(face.css_family, face.weight, hb.subset(face.face, subset_input).blob.data))

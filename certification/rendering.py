@@ -72,7 +72,7 @@ def _statement_html(template, certificate) -> str:
     stars = format_html(
         '<span class="stars">{}<span class="empty">{}</span></span>',
         "★" * certificate.star_level,
-        "★" * (5 - certificate.star_level),
+        "☆" * (5 - certificate.star_level),
     )
     values = {
         "holder_name": format_html('<span class="holder">{}</span>', certificate.holder_name),

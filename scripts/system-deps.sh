@@ -10,6 +10,8 @@ packages=(
   gettext                             # compiles the translations
   redis-server                        # the embedded broker `make run` starts under var/broker/
   chromium                            # the browser test of the exam page (Playwright drives it, nothing downloaded)
+  poppler-utils mupdf-tools           # the certificate test renders PDFs as poppler and MuPDF do,
+  ghostscript                         # and as Ghostscript does (what CUPS prints with)
   ${EXTRA_PACKAGES:-}
 )
 

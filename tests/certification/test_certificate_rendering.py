@@ -8,7 +8,7 @@ from pypdf import PdfReader
 
 from certification.fonts import MissingGlyphsError, font_subsets
 from certification.rendering import certificate_render_pdf, certificate_sample, default_template
-from tests.pdf import pdf_text
+from tests.pdf import glyph_mismatches, pdf_text, pdftotext
 
 NAMES = [
     "王秀英",  # GB 2312
@@ -40,6 +40,22 @@ def test_every_name_is_printed_with_its_own_glyphs(name):
             descriptor = descendant["/FontDescriptor"].get_object()
             fonts[str(font["/BaseFont"])] = any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
     assert fonts and all(fonts.values()), f"every font must be embedded: {fonts}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_embedded_fonts_hold_the_glyph_under_each_number_the_page_draws(name):
+    # A subset renumbers its glyphs; a CID-keyed CFF that kept the full font's CIDs would have MuPDF and
+    # Ghostscript draw nothing, or boxes, where poppler and pdfium happen to draw the right glyph.
+    assert glyph_mismatches(render(name)) == []
+
+
+@pytest.mark.parametrize("level", range(1, 6))
+def test_the_text_layer_has_the_filled_and_the_empty_stars_the_page_shows(level):
+    pdf = certificate_render_pdf(certificate_sample(star_level=level), template=default_template())
+    stars = "★" * level + "☆" * (5 - level)
+    assert f"{stars}{level}星级护理员" in pdf_text(pdf)
+    assert f"{stars}{level}星级护理员" in pdftotext(pdf)
+    assert glyph_mismatches(pdf) == []
 
 
 def test_rare_characters_come_from_a_fallback_font():

@@ -111,7 +111,8 @@ def main(size: int) -> None:
 
 
 def _issue_batch(admin) -> tuple[dict, float, float]:
-    from certification import certificates, selectors
+    from certification.certificates import selectors
+    from certification.certificates import services as certificates
 
     worker = subprocess.Popen(
         [

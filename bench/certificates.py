@@ -13,8 +13,9 @@ def run(*, repeat: int) -> list[Row]:
     from django.conf import settings
     from weasyprint import HTML
 
-    from certification.fonts import font_stack
-    from certification.rendering import certificate_document, certificate_sample, default_template, html_to_pdf
+    from certification.certificates.fonts import font_stack
+    from certification.certificates.models import certificate_sample, default_template
+    from certification.certificates.rendering import certificate_document, html_to_pdf
 
     template = default_template()
     certificate = certificate_sample()

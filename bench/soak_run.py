@@ -204,8 +204,8 @@ def main() -> None:
     count = int(duration // issue_interval) + 1 + burst
     log(f"preparing {count} decided evaluations and exam candidates")
     evaluation_ids, usernames, exam_id = prepare(count)
+    from certification.certificates.tasks import certificate_issue_task
     from certification.models import Certificate
-    from certification.tasks import certificate_issue_task
     from config.celery import app
 
     probes, probe_failures, latencies = 0, 0, []

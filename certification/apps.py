@@ -11,7 +11,7 @@ class CertificationConfig(AppConfig):
 
         from accounts.permissions import ReadOnlyPermissionPolicy
 
-        from . import checks  # noqa: F401  (registers the PDF start-up checks)
+        from .certificates import checks  # noqa: F401  (registers the PDF start-up checks)
         from .models import Appeal, Certificate, Evaluation
 
         for model in (Evaluation, Appeal, Certificate):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from .certificates import views
 from .evaluations import urls as evaluation_urls
 from .exams import urls as exam_urls
 from .practicals import urls as practical_urls

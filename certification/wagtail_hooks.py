@@ -7,7 +7,7 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from .admin_views import CertificateActionViewSet, CertificateBatchViewSet
+from .certificates.admin import CertificateActionViewSet, CertificateBatchViewSet
 from .evaluations.admin_views import AppealViewSet, EvaluationViewSet
 from .exams.wagtail_hooks import exam_attempt_viewset, exam_override_viewset, exam_viewset, question_viewset
 from .models import Certificate, CertificateTemplate

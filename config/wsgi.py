@@ -6,6 +6,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 application = get_wsgi_application()
 
-from certification.checks import pdf_rendering_ensure  # noqa: E402  (needs the apps loaded)
+from certification.certificates.checks import pdf_rendering_ensure  # noqa: E402  (needs the apps loaded)
 
 pdf_rendering_ensure()

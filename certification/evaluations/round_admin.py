@@ -30,7 +30,7 @@ from wagtail.admin.widgets.button import HeaderButton
 
 from accounts.models import CaregiverProfile, County, Institution, Role
 
-from .. import certificates
+from ..certificates import services as certificates
 from . import selectors, services
 from .models import Evaluation, EvaluationRound
 

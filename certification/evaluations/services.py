@@ -216,7 +216,7 @@ def _decide(evaluation: Evaluation, *, decided_at) -> None:
 
 def _after_decision(evaluation: Evaluation) -> None:
     """On commit: the certificate (or its withdrawal, at level 0) and the caregiver's notice."""
-    from ..tasks import certificate_issue_task
+    from ..certificates.tasks import certificate_issue_task
     from .tasks import evaluation_notify_task
 
     transaction.on_commit(lambda: certificate_issue_task.delay(evaluation.pk))

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts import services as account_services
 from accounts.models import Role
-from certification import certificates
+from certification.certificates import services as certificates
 from certification.evaluations import services
 from certification.models import Appeal, Certificate, Evaluation
 from tests.factories.accounts import AssessorFactory, CaregiverFactory

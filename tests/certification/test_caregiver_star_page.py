@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
-from certification import certificates
+from certification.certificates import services as certificates
 from certification.evaluations import services
 from certification.models import Certificate, Evaluation
 from tests.factories.accounts import CaregiverFactory, UserFactory

@@ -5,7 +5,8 @@ from unittest import mock
 import pytest
 from django.core.exceptions import ValidationError
 
-from certification import certificates, selectors
+from certification.certificates import selectors
+from certification.certificates import services as certificates
 from certification.models import Certificate, CertificateBatchItem
 from tests.factories.accounts import CaregiverFactory
 from tests.factories.certification import decided_evaluation_for
@@ -32,7 +33,7 @@ def test_a_batch_issues_every_pending_decision_with_progress(
 def test_a_batch_travels_in_chunks_and_notifies_each_chunk_at_once(
     three_decisions, administrator, settings, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from certification import tasks
+    from certification.certificates import tasks
 
     settings.CERTIFICATE_BATCH_CHUNK = 2
     chunk_task = mock.Mock()

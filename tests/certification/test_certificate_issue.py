@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from certification import certificates
+from certification.certificates import services as certificates
 from certification.models import Certificate, SerialCounter
 from tests.factories.certification import evaluation_through_workflow, stored_pdfs
 from tests.pdf import pdf_text

@@ -4,7 +4,7 @@ import pytest
 from django.core import mail
 
 from accounts.models import Role
-from certification import certificates
+from certification.certificates import services as certificates
 from certification.models import CertificateReminder
 from tests.factories.accounts import UserFactory
 

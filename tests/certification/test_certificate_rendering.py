@@ -6,8 +6,9 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from certification.fonts import MissingGlyphsError, font_subsets
-from certification.rendering import certificate_render_pdf, certificate_sample, default_template
+from certification.certificates.fonts import MissingGlyphsError, font_subsets
+from certification.certificates.models import certificate_sample, default_template
+from certification.certificates.rendering import certificate_render_pdf
 from tests.pdf import glyph_mismatches, pdf_text, pdftotext
 
 NAMES = [
@@ -83,7 +84,7 @@ def test_the_pdf_is_pdf_a_3b_and_small():
 
 
 def test_only_the_documents_own_resources_are_loaded(settings):
-    from certification.rendering import DocumentResources
+    from certification.certificates.rendering import DocumentResources
 
     resources = DocumentResources()
     url = resources.add(b"font bytes", "font/otf")

@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from wagtail.models import ModelLogEntry
 
-from certification import certificates
+from certification.certificates import services as certificates
 from certification.models import Certificate
 from tests.pdf import pdf_text
 
@@ -77,7 +77,7 @@ def test_admin_screens_revoke_and_reissue(client, certificate, administrator, as
 
 
 def test_a_certificate_being_issued_cannot_be_revoked(decided_evaluation, administrator, monkeypatch):
-    from certification import certificates as services_module
+    from certification.certificates import services as services_module
 
     def broken_render(*args, **kwargs):
         raise RuntimeError("renderer crashed")
@@ -93,7 +93,7 @@ def test_a_certificate_being_issued_cannot_be_revoked(decided_evaluation, admini
 
 
 def test_a_name_no_font_prints_takes_no_serial_number(assessor, rules):
-    from certification.fonts import MissingGlyphsError
+    from certification.certificates.fonts import MissingGlyphsError
     from certification.models import SerialCounter
     from tests.factories.accounts import CaregiverFactory
     from tests.factories.certification import decided_evaluation_for

@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from certification import certificates
+from certification.certificates import services as certificates
 from certification.models import CertificateTemplate
 from tests.pdf import pdf_text
 

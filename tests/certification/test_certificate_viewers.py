@@ -4,7 +4,7 @@ Linux) and pdfium (Chrome) draw what poppler draws, rare characters from the fal
 import pytest
 from PIL import ImageChops, ImageFilter, ImageStat
 
-from certification import certificates
+from certification.certificates import services as certificates
 from tests.factories.accounts import AssessorFactory, CaregiverFactory
 from tests.factories.certification import decided_evaluation_for, rule_set
 from tests.pdf import glyph_mismatches, page_image

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from certification import checks
+from certification.certificates import checks
 
 
 def test_a_working_setup_passes():

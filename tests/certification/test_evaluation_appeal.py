@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from accounts.models import Role
-from certification import certificates
+from certification.certificates import services as certificates
 from certification.evaluations import services
 from certification.models import Appeal, Certificate, Evaluation
 from tests.factories.accounts import UserFactory

@@ -3,7 +3,7 @@
 import pytest
 from wagtail.models import ModelLogEntry
 
-from certification import certificates
+from certification.certificates import services as certificates
 from certification.evaluations import services
 from certification.models import Certificate, Evaluation, ServiceIncident, StarLevelRule
 from tests.factories.servicedata import incident

@@ -10,7 +10,7 @@ from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
 from accounts.models import Role
-from certification import certificates
+from certification.certificates import services as certificates
 from certification.evaluations import selectors, services
 from certification.models import Certificate, Evaluation, EvaluationRound
 from tests.factories.accounts import CaregiverFactory, CountyFactory, InstitutionFactory, UserFactory, manager_for

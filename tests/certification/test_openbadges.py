@@ -7,7 +7,8 @@ import jwt as pyjwt
 import pytest
 from openbadgeslib.ob3 import OB3VerificationError, OB3Verifier
 
-from certification import certificates, openbadges
+from certification.certificates import openbadges
+from certification.certificates import services as certificates
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import json
 import pytest
 from django.utils import timezone
 
-from certification import certificates
+from certification.certificates import services as certificates
 from certification.models import Certificate, Evaluation
 from certification.servicedata import services
 

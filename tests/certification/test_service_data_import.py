@@ -10,7 +10,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from wagtail.models import ModelLogEntry
 
-from certification import tasks
+from certification.evaluations import tasks
 from certification.models import ServiceDataImport, ServiceIncident, ServiceMonth
 from certification.servicedata import imports, services
 from certification.servicedata.services import ServiceDataConflict, ServiceDataRejected

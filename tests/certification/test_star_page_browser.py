@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from certification import certificates
+from certification.certificates import services as certificates
 from certification.evaluations.models import Evaluation
 from tests.browser import PHONE
 from tests.factories.accounts import AssessorFactory, CaregiverFactory

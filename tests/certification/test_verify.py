@@ -109,7 +109,7 @@ def test_lookups_are_rate_limited(client, certificate, settings):
 
 
 def test_a_certificate_being_issued_is_not_public(client, decided_evaluation, monkeypatch):
-    from certification import certificates as certificate_services
+    from certification.certificates import services as certificate_services
 
     def broken_render(*args, **kwargs):
         raise RuntimeError("renderer crashed")
@@ -127,7 +127,7 @@ def test_a_certificate_being_issued_is_not_public(client, decided_evaluation, mo
 def test_an_oversized_upload_is_cut_off_with_a_clear_error(client, db, settings):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from certification import views
+    from certification.certificates import views
 
     big = SimpleUploadedFile("big.pdf", b"%PDF" + b"0" * (views.MAX_CHECKED_FILE_SIZE + 10))
     response = client.post("/verify/file/", {"file": big})
@@ -137,7 +137,7 @@ def test_an_oversized_upload_is_cut_off_with_a_clear_error(client, db, settings)
 
 
 def test_ipv6_clients_are_limited_per_64_network(rf):
-    from certification.ratelimit import client_address
+    from certification.certificates.ratelimit import client_address
 
     first = rf.get("/", REMOTE_ADDR="2001:db8:1:2::1")
     second = rf.get("/", REMOTE_ADDR="2001:db8:1:2:ffff::9")

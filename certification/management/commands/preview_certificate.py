@@ -6,9 +6,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from certification.fonts import MissingGlyphsError
-from certification.models import CertificateTemplate
-from certification.rendering import active_template, certificate_render_pdf, certificate_sample
+from certification.certificates.fonts import MissingGlyphsError
+from certification.certificates.models import CertificateTemplate, certificate_sample
+from certification.certificates.rendering import certificate_render_pdf
+from certification.certificates.selectors import active_template
 
 
 class Command(BaseCommand):

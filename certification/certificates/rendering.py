@@ -1,11 +1,9 @@
-"""Certificate HTML and PDF: pure functions of a certificate's frozen fields and a template. No database writes."""
+"""Certificate HTML and PDF: pure functions of a certificate's frozen fields and a template. No query, no write."""
 
-import datetime
 import hashlib
 import io
 
 import segno
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.html import conditional_escape, format_html, strip_tags
@@ -35,37 +33,6 @@ class DocumentResources(URLFetcher):
             raise ValueError(f"Certificates may not load outside resources: {url}")
         data, mime_type = self._resources[key]
         return URLFetcherResponse(url, body=data, headers={"Content-Type": mime_type})
-
-
-def default_template():
-    """The built-in layout and wording, used until an administrator activates a template of their own."""
-    from .models import CertificateTemplate
-
-    return CertificateTemplate(name="默认模板")
-
-
-def active_template():
-    from .models import CertificateTemplate
-
-    return CertificateTemplate.objects.filter(is_active=True).first() or default_template()
-
-
-def certificate_sample(*, holder_name: str = "王秀英", star_level: int = 3):
-    """An unsaved certificate with plausible data, for previews and benchmarks."""
-    from .dates import add_years
-    from .models import Certificate
-
-    today = datetime.date.today()
-    return Certificate(
-        serial_number=f"{settings.CERTIFICATE_REGION_CODE}-{today.year}-000123",
-        verification_code="SAMPLE-Verification-0123",
-        holder_name=holder_name,
-        holder_national_id_masked="140502********0044",
-        star_level=star_level,
-        issuer=settings.CERTIFICATE_ISSUER,
-        issued_on=today,
-        valid_until=add_years(today, settings.CERTIFICATE_VALIDITY_YEARS),
-    )
 
 
 def _statement_html(template, certificate) -> str:
@@ -101,9 +68,8 @@ def qr_png(url: str) -> bytes:
     return buffer.getvalue()
 
 
-def certificate_document(certificate, *, template=None) -> tuple[str, DocumentResources]:
+def certificate_document(certificate, *, template) -> tuple[str, DocumentResources]:
     """The certificate's HTML and the resources (fonts, QR code, images) it refers to."""
-    template = template or active_template()
     resources = DocumentResources()
     context = {
         "certificate": certificate,
@@ -135,7 +101,7 @@ def html_to_pdf(html: str, resources: DocumentResources) -> bytes:
     return HTML(string=html, url_fetcher=resources).write_pdf(pdf_variant="pdf/a-3b")
 
 
-def certificate_render_pdf(certificate, *, template=None) -> bytes:
+def certificate_render_pdf(certificate, *, template) -> bytes:
     return html_to_pdf(*certificate_document(certificate, template=template))
 
 

@@ -15,20 +15,22 @@ from wagtail.log_actions import log
 
 from accounts.models import CaregiverProfile, Role, User
 
-from . import notifications
-from .dates import add_years
+from .. import notifications
+from ..dates import add_years
+from ..evaluations.models import Evaluation
 from .fonts import MissingGlyphsError, font_subsets
 from .models import (
     Certificate,
     CertificateBatch,
     CertificateBatchItem,
     CertificateReminder,
-    Evaluation,
     SerialCounter,
     certificate_storage,
+    default_template,
 )
 from .openbadges import identity_hash
-from .rendering import active_template, certificate_render_pdf, default_template, sha256_hex
+from .rendering import certificate_render_pdf, sha256_hex
+from .selectors import active_template
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
-from .models import Certificate
+from .models import Certificate, CertificateTemplate, default_template
 
 
 def certificate_public_record(*, certificate: Certificate) -> dict:
@@ -76,3 +76,8 @@ def _batches_with_counts():
         issued=Count("items", filter=Q(items__certificate__isnull=False)),
         failed=Count("items", filter=Q(items__certificate__isnull=True) & ~Q(items__error="")),
     )
+
+
+def active_template() -> CertificateTemplate:
+    """The template certificates are issued with: the one an administrator activated, else the built-in one."""
+    return CertificateTemplate.objects.filter(is_active=True).first() or default_template()

@@ -17,8 +17,9 @@ from wagtail.admin.viewsets.base import ViewSet
 from accounts.guards import AdministratorMenuItem, administrator_required
 from accounts.models import County, Institution
 
-from . import certificates, selectors
-from .models import Certificate, CertificateBatch, EvaluationRound
+from ..evaluations.models import EvaluationRound
+from . import selectors, services
+from .models import Certificate, CertificateBatch
 
 
 class ReasonForm(forms.Form):
@@ -26,8 +27,8 @@ class ReasonForm(forms.Form):
 
 
 ACTIONS = {
-    "revoke": (gettext_lazy("Revoke certificate"), certificates.certificate_revoke),
-    "reissue": (gettext_lazy("Re-issue certificate"), certificates.certificate_reissue),
+    "revoke": (gettext_lazy("Revoke certificate"), services.certificate_revoke),
+    "reissue": (gettext_lazy("Re-issue certificate"), services.certificate_reissue),
 }
 
 
@@ -73,7 +74,7 @@ def batch_index(request):
     form = BatchForm(request.POST or None)
     if form.is_valid():
         try:
-            batch = certificates.certificate_batch_create(
+            batch = services.certificate_batch_create(
                 actor=request.user,
                 name=form.cleaned_data["name"],
                 institution_id=getattr(form.cleaned_data["institution"], "pk", None),

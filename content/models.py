@@ -35,13 +35,6 @@ class HomePage(Page):
     class Meta:
         verbose_name = _("home page")
 
-    def get_context(self, request, *args, **kwargs):
-        from training.selectors import course_list_live
-
-        context = super().get_context(request, *args, **kwargs)
-        context["courses"] = course_list_live()[:12]
-        return context
-
 
 class ArticlePage(Page):
     """News and notices from the bureau or training bodies."""

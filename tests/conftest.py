@@ -5,8 +5,8 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from certification import services as certification_services
 from certification.certificates import services as certification_certificates
+from certification.exams import services as certification_services
 from training.models import TrainingHoursEntry
 
 from .factories.accounts import AssessorFactory, CaregiverFactory

@@ -1,5 +1,6 @@
 """Reads for training. Pages that list things cost a fixed number of queries however much data there is."""
 
+import math
 from decimal import Decimal
 
 from django.db.models import (
@@ -33,6 +34,7 @@ from .models import (
     Enrollment,
     LessonCompletion,
     LessonPage,
+    LessonVisit,
     SessionAttendance,
     TrainingBatch,
     TrainingHoursEntry,
@@ -40,6 +42,17 @@ from .models import (
 )
 
 COVER_RENDITION = "fill-480x270"
+
+
+def lesson_seconds_remaining(*, visit: LessonVisit | None, lesson: LessonPage, settings: TrainingSettings) -> int:
+    """Seconds before the lesson may be marked as studied (0 when it may be now)."""
+    minimum = settings.lesson_minimum_seconds(lesson)
+    if minimum <= 0:
+        return 0
+    if visit is None:
+        return minimum
+    elapsed = (timezone.now() - visit.opened_at).total_seconds()
+    return max(0, math.ceil(minimum - elapsed))
 
 
 # --- Courses ----------------------------------------------------------------------------------------------
@@ -160,7 +173,6 @@ def course_progress_for(*, course: CoursePage, user) -> dict:
 
 
 def lesson_navigation(*, lesson: LessonPage, enrollment: Enrollment | None, visit=None) -> dict:
-    from .services import lesson_seconds_remaining
 
     course = lesson.course
     siblings = list(course.lessons())

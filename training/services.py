@@ -28,7 +28,7 @@ from .models import (
     TrainingHoursEntry,
     TrainingSettings,
 )
-from .selectors import batch_user_can_manage, prerequisites_missing
+from .selectors import batch_user_can_manage, lesson_seconds_remaining, prerequisites_missing
 
 # --- Enrolment and study ----------------------------------------------------------------------------------
 
@@ -72,17 +72,6 @@ def lesson_visit_record(*, enrollment: Enrollment, lesson: LessonPage) -> Lesson
     except IntegrityError:
         visit = LessonVisit.objects.get(enrollment=enrollment, lesson=lesson)
     return visit
-
-
-def lesson_seconds_remaining(*, visit: LessonVisit | None, lesson: LessonPage, settings: TrainingSettings) -> int:
-    """Seconds before the lesson may be marked as studied (0 when it may be now)."""
-    minimum = settings.lesson_minimum_seconds(lesson)
-    if minimum <= 0:
-        return 0
-    if visit is None:
-        return minimum
-    elapsed = (timezone.now() - visit.opened_at).total_seconds()
-    return max(0, math.ceil(minimum - elapsed))
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from certification import services
+from certification.exams import services
 from certification.models import AttemptAnswer, Choice, ExamAttempt
 from tests.factories.certification import attempt_correct_answers, exam_with_questions, exam_with_sections
 

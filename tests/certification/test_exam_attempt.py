@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from certification import services
+from certification.exams import services
 from certification.exams import services as exam_services
 from certification.models import AttemptAnswer, ExamAttempt
 from tests.factories.accounts import CaregiverFactory

@@ -7,8 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from certification import services
-from certification.exams import selectors
+from certification.exams import selectors, services
 from certification.models import Exam, ExamAttempt, ExamOverride, ExamSection, Question
 from tests.factories.certification import (
     attempt_correct_answers,

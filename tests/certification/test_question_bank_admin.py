@@ -10,8 +10,7 @@ from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
 from accounts import services as account_services
 from accounts.models import Role
-from certification import services
-from certification.exams import selectors
+from certification.exams import selectors, services
 from certification.models import Question
 from tests.factories.accounts import CaregiverFactory
 from tests.factories.certification import bank_question, correct_answers, exam_with_questions

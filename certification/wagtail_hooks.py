@@ -8,10 +8,11 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from .certificates.admin import CertificateActionViewSet, CertificateBatchViewSet
-from .evaluations.admin_views import AppealViewSet, EvaluationViewSet
-from .exams.wagtail_hooks import exam_attempt_viewset, exam_override_viewset, exam_viewset, question_viewset
+from .evaluations.admin import EvaluationViewSet
+from .evaluations.appeal_admin import AppealViewSet
+from .exams.admin import exam_attempt_viewset, exam_override_viewset, exam_viewset, question_viewset
 from .models import Certificate, CertificateTemplate
-from .practicals.wagtail_hooks import practical_assessment_viewset, practical_template_viewset
+from .practicals.admin import practical_assessment_viewset, practical_template_viewset
 from .rules.admin import RuleSetViewSet
 from .servicedata import wagtail_hooks as servicedata_hooks  # noqa: F401  (service data screens and log actions)
 

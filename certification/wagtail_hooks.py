@@ -1,17 +1,17 @@
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.ui.tables import Column
-from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSetGroup
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import SnippetViewSet
 
-from .certificates.admin import CertificateActionViewSet, CertificateBatchViewSet
+from .certificates.admin import (
+    CertificateActionViewSet,
+    CertificateBatchViewSet,
+    CertificateTemplateViewSet,
+    CertificateViewSet,
+)
 from .evaluations.admin import EvaluationViewSet
 from .evaluations.appeal_admin import AppealViewSet
 from .exams.admin import exam_attempt_viewset, exam_override_viewset, exam_viewset, question_viewset
-from .models import Certificate, CertificateTemplate
 from .practicals.admin import practical_assessment_viewset, practical_template_viewset
 from .rules.admin import RuleSetViewSet
 from .servicedata import wagtail_hooks as servicedata_hooks  # noqa: F401  (service data screens and log actions)
@@ -41,62 +41,6 @@ def register_certification_log_actions(actions):
     actions.register_action("carestar.certificate.batch", _("Issue certificate batch"), _("Certificate batch queued"))
 
 
-class CertificateActionsColumn(Column):
-    """Links to revoke or re-issue a valid certificate, and to its public page."""
-
-    def get_value(self, instance):
-        links = [format_html('<a href="{}" target="_blank">{}</a>', instance.get_absolute_url(), _("Public page"))]
-        if instance.is_valid:
-            links.append(
-                format_html(
-                    '<a href="{}">{}</a>', reverse("certificate_actions:reissue", args=[instance.pk]), _("Re-issue")
-                )
-            )
-        if instance.status != Certificate.Status.REVOKED:
-            links.append(
-                format_html(
-                    '<a href="{}">{}</a>', reverse("certificate_actions:revoke", args=[instance.pk]), _("Revoke")
-                )
-            )
-        return format_html(" · ".join(["{}"] * len(links)), *links)
-
-
-class CertificateViewSet(ModelViewSet):
-    model = Certificate
-    name = "certificates"
-    icon = "success"
-    menu_label = _("Certificates")
-    list_display = [
-        "serial_number",
-        "holder_name",
-        "star_level",
-        "status",
-        "issued_on",
-        "valid_until",
-        CertificateActionsColumn("actions", label=_("Actions")),
-    ]
-    list_filter = ["status", "star_level"]
-    search_fields = ["serial_number", "holder_name"]
-    inspect_view_enabled = True
-    inspect_view_fields = [
-        "serial_number",
-        "holder_name",
-        "holder_national_id_masked",
-        "star_level",
-        "issuer",
-        "issued_on",
-        "valid_until",
-        "status",
-        "status_reason",
-        "status_changed_at",
-        "predecessor",
-        "issue_reason",
-        "pdf_sha256",
-    ]
-    copy_view_enabled = False
-    form_fields = []
-
-
 class CertificationGroup(ModelViewSetGroup):
     menu_label = _("Certification")
     menu_icon = "success"
@@ -111,13 +55,6 @@ def register_certification():
 @hooks.register("register_admin_viewset")
 def register_certificate_actions():
     return CertificateActionViewSet()
-
-
-class CertificateTemplateViewSet(SnippetViewSet):
-    model = CertificateTemplate
-    icon = "doc-full"
-    menu_label = _("Certificate templates")
-    list_display = ["name", "is_active", "orientation"]
 
 
 register_snippet(CertificateTemplateViewSet)

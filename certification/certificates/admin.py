@@ -10,16 +10,20 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.base import ViewSet
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.snippets.views.snippets import SnippetViewSet
 
 from accounts.guards import AdministratorMenuItem, administrator_required
 from accounts.models import County, Institution
 
 from ..evaluations.models import EvaluationRound
 from . import selectors, services
-from .models import Certificate, CertificateBatch
+from .models import Certificate, CertificateBatch, CertificateTemplate
 
 
 class ReasonForm(forms.Form):
@@ -155,3 +159,66 @@ class CertificateActionViewSet(ViewSet):
             path("<int:pk>/revoke/", certificate_action, {"action": "revoke"}, name="revoke"),
             path("<int:pk>/reissue/", certificate_action, {"action": "reissue"}, name="reissue"),
         ]
+
+
+class CertificateActionsColumn(Column):
+    """Links to revoke or re-issue a valid certificate, and to its public page."""
+
+    def get_value(self, instance):
+        links = [format_html('<a href="{}" target="_blank">{}</a>', instance.get_absolute_url(), _("Public page"))]
+        if instance.is_valid:
+            links.append(
+                format_html(
+                    '<a href="{}">{}</a>', reverse("certificate_actions:reissue", args=[instance.pk]), _("Re-issue")
+                )
+            )
+        if instance.status != Certificate.Status.REVOKED:
+            links.append(
+                format_html(
+                    '<a href="{}">{}</a>', reverse("certificate_actions:revoke", args=[instance.pk]), _("Revoke")
+                )
+            )
+        return format_html(" · ".join(["{}"] * len(links)), *links)
+
+
+class CertificateViewSet(ModelViewSet):
+    model = Certificate
+    name = "certificates"
+    icon = "success"
+    menu_label = gettext_lazy("Certificates")
+    list_display = [
+        "serial_number",
+        "holder_name",
+        "star_level",
+        "status",
+        "issued_on",
+        "valid_until",
+        CertificateActionsColumn("actions", label=gettext_lazy("Actions")),
+    ]
+    list_filter = ["status", "star_level"]
+    search_fields = ["serial_number", "holder_name"]
+    inspect_view_enabled = True
+    inspect_view_fields = [
+        "serial_number",
+        "holder_name",
+        "holder_national_id_masked",
+        "star_level",
+        "issuer",
+        "issued_on",
+        "valid_until",
+        "status",
+        "status_reason",
+        "status_changed_at",
+        "predecessor",
+        "issue_reason",
+        "pdf_sha256",
+    ]
+    copy_view_enabled = False
+    form_fields = []
+
+
+class CertificateTemplateViewSet(SnippetViewSet):
+    model = CertificateTemplate
+    icon = "doc-full"
+    menu_label = gettext_lazy("Certificate templates")
+    list_display = ["name", "is_active", "orientation"]

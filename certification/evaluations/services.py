@@ -310,6 +310,43 @@ def appeal_file(*, evaluation: Evaluation, user: User, grounds: str) -> Appeal:
     return appeal
 
 
+def _decided_revision(
+    original: Evaluation,
+    *,
+    eligibility: Eligibility,
+    level: int,
+    source: str,
+    reason: str,
+    actor: User | None,
+    action: str,
+    cause: str = "",
+    **fields,
+) -> Evaluation:
+    """A new decision that revises `original` under its rule set and practical score (an upheld appeal, a
+    downgrade): decided at once, logged before → after, and followed by its certificate and notice."""
+    revision = Evaluation(
+        caregiver=original.caregiver,
+        source=source,
+        revises=original,
+        rule_set=original.rule_set,
+        practical_score=original.practical_score,
+        computed_level=eligibility.computed_level,
+        level=level,
+        reason=reason,
+        criteria_snapshot=eligibility.as_snapshot(),
+        proposed_at=timezone.now(),
+        **fields,
+    )
+    _decide(revision, decided_at=timezone.now())
+    revision.save()
+    data = {"before": _state(original), "after": _state(revision)}
+    if cause:
+        data["cause"] = cause
+    log(revision, action, user=actor, data=data)
+    _after_decision(revision)
+    return revision
+
+
 def appeal_decide(*, appeal: Appeal, actor: User, upheld: bool, note: str, level: int | None = None) -> Appeal:
     """Someone other than the first assessor decides the appeal; upheld, it makes a new decision at `level`."""
     if not note.strip():
@@ -333,34 +370,22 @@ def appeal_decide(*, appeal: Appeal, actor: User, upheld: bool, note: str, level
                 raise ValidationError(_("An upheld appeal changes the level: give the new level."))
             eligibility = evaluation_eligibility(evaluation=original)
             _check_level(eligibility=eligibility, level=level, reason=note)
-            result = Evaluation(
-                caregiver=original.caregiver,
+            result = _decided_revision(
+                original,
+                eligibility=eligibility,
+                level=level,
                 source=Evaluation.Source.APPEAL,
-                revises=original,
+                reason=note.strip() if level < eligibility.computed_level else "",
+                actor=actor,
+                action="carestar.evaluation.decide",
                 round=original.round,
                 requested_by=appeal.filed_by,
                 request_note=appeal.grounds,
                 assessor=original.assessor,
-                rule_set=original.rule_set,
-                practical_score=original.practical_score,
                 observations=original.observations,
-                computed_level=eligibility.computed_level,
-                level=level,
-                reason=note.strip() if level < eligibility.computed_level else "",
-                criteria_snapshot=eligibility.as_snapshot(),
-                proposed_at=timezone.now(),
                 reviewer=actor,
                 review_note=note.strip(),
             )
-            _decide(result, decided_at=timezone.now())
-            result.save()
-            log(
-                result,
-                "carestar.evaluation.decide",
-                user=actor,
-                data={"before": _state(original), "after": _state(result)},
-            )
-            _after_decision(result)
             appeal.status = Appeal.Status.UPHELD
             appeal.result = result
         appeal.decided_by = actor
@@ -389,27 +414,16 @@ def downgrade_check(*, caregiver: CaregiverProfile, cause: str) -> Evaluation | 
         eligibility = evaluation_eligibility(evaluation=current)
         if eligibility.computed_level >= current.level:
             return None
-        downgrade = Evaluation(
-            caregiver=caregiver,
-            source=Evaluation.Source.DOWNGRADE,
-            revises=current,
-            rule_set=current.rule_set,
-            practical_score=current.practical_score,
-            computed_level=eligibility.computed_level,
+        downgrade = _decided_revision(
+            current,
+            eligibility=eligibility,
             level=eligibility.computed_level,
+            source=Evaluation.Source.DOWNGRADE,
             reason=cause,
-            criteria_snapshot=eligibility.as_snapshot(),
-            proposed_at=timezone.now(),
+            actor=None,
+            action="carestar.evaluation.downgrade",
+            cause=cause,
         )
-        _decide(downgrade, decided_at=timezone.now())
-        downgrade.save()
-        log(
-            downgrade,
-            "carestar.evaluation.downgrade",
-            user=None,
-            data={"before": _state(current), "after": _state(downgrade), "cause": cause},
-        )
-        _after_decision(downgrade)
     return downgrade
 
 

@@ -49,6 +49,8 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("certification", "0006_star_evaluation_workflow")]
+    replaces = [("certification", "0007_decided_evaluations_immutable")]
+
+    dependencies = [("certification", "0001_squashed_0006_star_evaluation_workflow")]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]

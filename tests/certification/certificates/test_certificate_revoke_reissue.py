@@ -58,7 +58,7 @@ def test_a_superseded_certificate_cannot_be_reissued_again(certificate, administ
 
 def test_admin_screens_revoke_and_reissue(client, certificate, administrator, assessor):
     client.force_login(assessor)
-    assert client.get(f"/admin/certificate_actions/{certificate.pk}/revoke/").status_code in (302, 403)
+    assert client.get(f"/admin/certificate_actions/{certificate.pk}/revoke/").status_code == 302
 
     administrator.is_superuser = True
     administrator.save()

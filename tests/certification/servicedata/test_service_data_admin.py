@@ -110,10 +110,10 @@ def test_the_listings_are_read_only(client, bureau, two_institutions):
     record = ServiceDataImport.objects.get(batch_key="north")
     page = client.get(reverse("service_data_imports:inspect", args=[record.pk]))
     assert page.status_code == 200 and "north" in page.content.decode()
-    assert client.get(reverse("service_data_imports:edit", args=[record.pk])).status_code in (302, 403)
+    assert client.get(reverse("service_data_imports:edit", args=[record.pk])).status_code == 302
     month = record.months.first()
-    assert client.get(reverse("service_months:edit", args=[month.pk])).status_code in (302, 403)
-    assert client.post(reverse("service_months:delete", args=[month.pk])).status_code in (302, 403)
+    assert client.get(reverse("service_months:edit", args=[month.pk])).status_code == 302
+    assert client.post(reverse("service_months:delete", args=[month.pk])).status_code == 302
     assert record.months.count() == 2
 
 
@@ -131,4 +131,4 @@ def test_only_administrators_see_the_menu_and_reach_the_screens(client, bureau, 
     assert menu_label not in client.get(reverse("wagtailadmin_home")).content.decode()
     for name in ("service_months:index", "service_incidents:index", "service_data_clients:index"):
         response = client.get(reverse(name))
-        assert response.status_code in (302, 403), name
+        assert response.status_code == 302, name

@@ -27,37 +27,46 @@ class CaregiverFilterForm(BaseFilterForm):
         return objects
 
 
-class CaregiverChooserViewSet(ChooserViewSet):
+class AdministratorsSearchChooserViewSet(ChooserViewSet):
+    """A chooser for administrators that searches instead of listing everything: a subclass names its
+    `filter_form_class` and the rows it offers (`chooser_queryset`)."""
+
+    per_page = 20
+    filter_form_class = BaseFilterForm
+
+    def chooser_queryset(self):
+        return self.model.objects.all()
+
+    def _for_administrators(self, base):
+        viewset = self
+
+        class View(AdministratorRequiredMixin, base):
+            filter_form_class = viewset.filter_form_class
+
+            def get_object_list(self):
+                return viewset.chooser_queryset()
+
+        return View
+
+    @property
+    def choose_view_class(self):
+        return self._for_administrators(super().choose_view_class)
+
+    @property
+    def choose_results_view_class(self):
+        return self._for_administrators(super().choose_results_view_class)
+
+
+class CaregiverChooserViewSet(AdministratorsSearchChooserViewSet):
     model = CaregiverProfile
     icon = "user"
     choose_one_text = gettext_lazy("Choose a caregiver")
     choose_another_text = gettext_lazy("Choose another caregiver")
     edit_item_text = gettext_lazy("Edit this caregiver")
-    per_page = 20
+    filter_form_class = CaregiverFilterForm
 
-    @property
-    def choose_view_class(self):
-        base = super().choose_view_class
-
-        class ChooseView(AdministratorRequiredMixin, base):
-            filter_form_class = CaregiverFilterForm
-
-            def get_object_list(self):
-                return CaregiverProfile.objects.select_related("user", "institution").order_by("user__name")
-
-        return ChooseView
-
-    @property
-    def choose_results_view_class(self):
-        base = super().choose_results_view_class
-
-        class ChooseResultsView(AdministratorRequiredMixin, base):
-            filter_form_class = CaregiverFilterForm
-
-            def get_object_list(self):
-                return CaregiverProfile.objects.select_related("user", "institution").order_by("user__name")
-
-        return ChooseResultsView
+    def chooser_queryset(self):
+        return CaregiverProfile.objects.select_related("user", "institution").order_by("user__name")
 
 
 caregiver_chooser_viewset = CaregiverChooserViewSet("caregiver_chooser")

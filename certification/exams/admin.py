@@ -16,12 +16,12 @@ from wagtail.admin.forms.choosers import BaseFilterForm
 from wagtail.admin.panels import ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
-from wagtail.admin.viewsets.chooser import ChooserViewSet
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import HeaderButton
 from wagtail.admin.widgets.button import MenuItem
 
-from accounts.guards import AdministratorRequiredMixin, administrator_required
+from accounts.choosers import AdministratorsSearchChooserViewSet
+from accounts.guards import administrator_required
 
 from . import imports, selectors, services
 from .models import Exam, ExamAttempt, ExamOverride, Question
@@ -51,38 +51,17 @@ class QuestionFilterForm(BaseFilterForm):
         return objects
 
 
-class QuestionChooserViewSet(ChooserViewSet):
+class QuestionChooserViewSet(AdministratorsSearchChooserViewSet):
     """Exams pick fixed questions from the active bank by searching it, not from a list of thousands."""
 
     model = Question
     icon = "help"
     choose_one_text = gettext_lazy("Choose a question")
     choose_another_text = gettext_lazy("Choose another question")
-    per_page = 20
+    filter_form_class = QuestionFilterForm
 
-    @property
-    def choose_view_class(self):
-        base = super().choose_view_class
-
-        class ChooseView(AdministratorRequiredMixin, base):
-            filter_form_class = QuestionFilterForm
-
-            def get_object_list(self):
-                return Question.objects.filter(status=Question.Status.ACTIVE).order_by("-id")
-
-        return ChooseView
-
-    @property
-    def choose_results_view_class(self):
-        base = super().choose_results_view_class
-
-        class ChooseResultsView(AdministratorRequiredMixin, base):
-            filter_form_class = QuestionFilterForm
-
-            def get_object_list(self):
-                return Question.objects.filter(status=Question.Status.ACTIVE).order_by("-id")
-
-        return ChooseResultsView
+    def chooser_queryset(self):
+        return Question.objects.filter(status=Question.Status.ACTIVE).order_by("-id")
 
 
 question_chooser_viewset = QuestionChooserViewSet("question_chooser")

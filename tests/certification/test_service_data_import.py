@@ -15,7 +15,7 @@ from certification.models import ServiceDataImport, ServiceIncident, ServiceMont
 from certification.servicedata import imports, services
 from certification.servicedata.services import ServiceDataConflict, ServiceDataRejected
 from tests.factories.accounts import CaregiverFactory, valid_national_id
-from tests.factories.spreadsheets import csv_bytes, xlsx_bytes
+from tests.factories.spreadsheets import HOSTILE_XLSX, csv_bytes, hostile_xlsx, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -442,6 +442,16 @@ def test_a_file_with_the_wrong_columns_is_refused_as_a_whole(administrator):
     assert rejected.value.problems[0].row is None
 
 
+@pytest.mark.parametrize("hostile", HOSTILE_XLSX)
+def test_a_hostile_workbook_is_refused_with_a_reason_and_nothing_is_written(administrator, hostile):
+    data, fragment = hostile_xlsx(hostile, MONTH_HEADER)
+    with pytest.raises(imports.SpreadsheetRejected) as rejected:
+        imports.service_data_spreadsheet_import(kind=imports.MONTHS, data=data, name="a.xlsx", user=administrator)
+    [problem] = rejected.value.problems
+    assert problem.row is None and fragment in problem.message
+    assert not ServiceDataImport.objects.exists() and not ServiceMonth.objects.exists()
+
+
 # --- The admin screen ------------------------------------------------------------------------------------
 
 
@@ -503,3 +513,16 @@ def test_the_upload_screen_is_for_administrators_only(client, caregiver):
 
     client.force_login(AssessorFactory().user)
     assert client.get(reverse("service_data_upload:index")).status_code in (302, 403)
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_XLSX)
+def test_the_upload_screen_reports_a_hostile_workbook_and_writes_nothing(client, bureau, hostile):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(bureau)
+    data, fragment = hostile_xlsx(hostile, MONTH_HEADER)
+    response = client.post(
+        reverse("service_data_upload:index"), {"kind": imports.MONTHS, "file": SimpleUploadedFile("a.xlsx", data)}
+    )
+    assert response.status_code == 200 and fragment in response.content.decode()
+    assert not ServiceDataImport.objects.exists() and not ServiceMonth.objects.exists()

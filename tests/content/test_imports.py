@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from wagtail.models import ModelLogEntry, Revision
 
 from content import services
+from content.imports import importer_for
 from content.models import Clause, ImportJob, ServiceItem
 from tests.factories.content import ClauseFactory, StandardFactory, administrator
 from tests.factories.spreadsheets import HOSTILE_XLSX, hostile_xlsx, stored_imports, upload
@@ -252,3 +253,19 @@ def test_a_hostile_workbook_checked_by_the_celery_task_ends_failed_and_deleted(
         )
     assert len(callbacks) == 1  # the task ran
     assert_rejected_and_nothing_kept(job, fragment, before)
+
+
+@pytest.mark.parametrize("inline", [True, False], ids=["while the uploader waits", "in the Celery task"])
+def test_an_unexpected_failure_while_checking_ends_the_job_failed_with_its_file_deleted(
+    admin_user, standard, settings, monkeypatch, django_capture_on_commit_callbacks, inline
+):
+    def broken_check(**_kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(importer_for("clauses"), "check", broken_check)
+    if not inline:
+        settings.IMPORT_INLINE_MAX_BYTES = 0
+    before = stored_imports()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = import_clauses([CLAUSE_HEADER, ["5", "生活照料", "", ""]], user=admin_user, standard=standard)
+    assert_rejected_and_nothing_kept(job, "意外", before)

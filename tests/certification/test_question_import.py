@@ -238,3 +238,21 @@ def test_a_bad_row_after_empty_rows_is_reported_with_the_row_number_the_sheet_sh
     with pytest.raises(ValidationError) as raised:
         imports.questions_import(name="q.xlsx", content=xlsx(rows), user=admin_user)
     assert [message.split("：")[0] for message in raised.value.messages] == ["第 7 行"]
+
+
+def test_the_import_screen_refuses_a_file_over_5_mb_without_reading_it_whole(client, db, monkeypatch):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    read = []
+    questions_import = imports.questions_import
+
+    def recording(*, content, **kwargs):
+        read.append(len(content))
+        return questions_import(content=content, **kwargs)
+
+    monkeypatch.setattr(imports, "questions_import", recording)
+    client.force_login(UserFactory(role="administrator", is_superuser=True, is_staff=True))
+    upload = SimpleUploadedFile("q.csv", b"x" * (imports.MAX_BYTES + 1024))
+    response = client.post("/admin/questions/import/", {"file": upload})
+    assert response.status_code == 200 and "文件超过 5 MB" in response.content.decode()
+    assert read == [imports.MAX_BYTES + 1]

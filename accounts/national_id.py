@@ -9,8 +9,12 @@ _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARACTERS = "10X98765432"
 
 
+# A Chinese input method in full-width mode types １４０５…Ｘ; the number is the same.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789XX")
+
+
 def national_id_normalize(value: str) -> str:
-    return (value or "").strip().upper()
+    return (value or "").strip().translate(_FULL_WIDTH).upper()
 
 
 def national_id_check_character(first_17: str) -> str:
@@ -26,7 +30,8 @@ def validate_national_id(value: str) -> None:
     value = national_id_normalize(value)
     if len(value) != 18:
         raise ValidationError(_("An identity card number has 18 characters."), code="length")
-    if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+    # ASCII digits only: "²".isdigit() and "２".isdigit() are true as well, and int("²") fails.
+    if not (value[:17].isascii() and value[:17].isdigit()) or value[17] not in "0123456789X":
         raise ValidationError(_("An identity card number is 17 digits followed by a digit or X."), code="characters")
     if value[:6] == "000000":
         raise ValidationError(_("The identity card number has no valid region code."), code="region")

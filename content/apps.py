@@ -8,3 +8,6 @@ class ContentConfig(AppConfig):
 
     def ready(self):
         from . import imports  # noqa: F401  (registers the clause and service item importers)
+        from .admin_display import register_display_classes
+
+        register_display_classes()

@@ -84,8 +84,9 @@ def _finish(job: ImportJob, *, status: str, errors: list[RowError] = (), summary
 def import_job_run(*, job_id: int) -> ImportJob:
     """Check every row; write the whole file in one transaction only if no row has a problem.
 
-    Safe to run again: a finished job is returned as it is, and a job interrupted half-way wrote nothing,
-    because its rows and its final status commit together.
+    However it ends, the job ends finished (failed with its reason if anything went wrong, whatever the
+    exception) and the upload is deleted. Safe to run again: a finished job is returned as it is, and a job
+    interrupted half-way wrote nothing, because its rows and its final status commit together.
     """
     job = ImportJob.objects.select_related("standard", "created_by").get(pk=job_id)
     if job.is_finished:
@@ -94,43 +95,49 @@ def import_job_run(*, job_id: int) -> ImportJob:
     with translation.override(job.language):
         ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
         try:
-            with job.file.open("rb") as handle:
-                data = handle.read()
-            rows = spreadsheet_read(data=data, name=job.original_name, columns=importer.columns)
+            _check_and_write(job, importer)
         except SpreadsheetError as error:
             _finish(job, status=ImportJob.Status.FAILED, errors=[RowError(None, str(error))])
+        except Exception:
+            # Nothing was written: the rows commit together with the status that says they did.
+            logger.exception("Import %s failed", job.pk)
+            _finish(
+                job,
+                status=ImportJob.Status.FAILED,
+                errors=[RowError(None, _("The import failed unexpectedly; nothing was written. Try again."))],
+            )
+        finally:
             _discard_upload(job)
-            return job
-
-        job.rows_total = len(rows)
-        ImportJob.objects.filter(pk=job.pk).update(rows_total=job.rows_total)
-        errors, plan = importer.check(job=job, rows=rows, progress=_progress_recorder(job.pk))
-        job.rows_checked = len(rows)
-        if errors:
-            _finish(job, status=ImportJob.Status.FAILED, errors=errors)
-        else:
-            try:
-                with transaction.atomic():
-                    summary = importer.write(job=job, plan=plan)
-                    _finish(job, status=ImportJob.Status.SUCCEEDED, summary=summary)
-                    log(job, "carestar.import.succeed", user=job.created_by, data={"summary": summary})
-            except ValidationError as error:
-                # A rule only the full model check sees (a row changed by someone else meanwhile): nothing
-                # was written, and the uploader learns why.
-                _finish(job, status=ImportJob.Status.FAILED, errors=[RowError(None, " ".join(error.messages))])
-            except Exception:
-                logger.exception("Import %s failed while writing", job.pk)
-                _finish(
-                    job,
-                    status=ImportJob.Status.FAILED,
-                    errors=[RowError(None, _("The import failed unexpectedly; nothing was written. Try again."))],
-                )
-        _discard_upload(job)
     return job
+
+
+def _check_and_write(job: ImportJob, importer) -> None:
+    with job.file.open("rb") as handle:
+        data = handle.read()
+    rows = spreadsheet_read(data=data, name=job.original_name, columns=importer.columns)
+    job.rows_total = len(rows)
+    ImportJob.objects.filter(pk=job.pk).update(rows_total=job.rows_total)
+    errors, plan = importer.check(job=job, rows=rows, progress=_progress_recorder(job.pk))
+    job.rows_checked = len(rows)
+    if errors:
+        _finish(job, status=ImportJob.Status.FAILED, errors=errors)
+        return
+    try:
+        with transaction.atomic():
+            summary = importer.write(job=job, plan=plan)
+            _finish(job, status=ImportJob.Status.SUCCEEDED, summary=summary)
+            log(job, "carestar.import.succeed", user=job.created_by, data={"summary": summary})
+    except ValidationError as error:
+        # A rule only the full model check sees (a row changed by someone else meanwhile): nothing was
+        # written, and the uploader learns why.
+        _finish(job, status=ImportJob.Status.FAILED, errors=[RowError(None, " ".join(error.messages))])
 
 
 def _discard_upload(job: ImportJob) -> None:
     # The upload may hold identity numbers; once its rows are in the database (or rejected) it has no use.
     if job.file:
-        job.file.delete(save=False)
+        try:
+            job.file.delete(save=False)
+        except OSError:
+            logger.exception("The upload of import %s could not be deleted", job.pk)
         ImportJob.objects.filter(pk=job.pk).update(file="")

@@ -42,16 +42,20 @@ class TrainingBatchPermissionPolicy(ModelPermissionPolicy):
         return selectors.batches_for_user(user)
 
 
-class OwnBatchesMixin:
-    """Every batch view looks batches up among those the user may manage: anything else is a 404."""
+class OwnBatchMixin:
+    """A view of one batch looks it up among those the user may manage: anything else is a 404."""
+
+    def get_base_object_queryset(self):
+        return selectors.batches_for_user(self.request.user)
+
+
+class OwnBatchesMixin(OwnBatchMixin):
+    """The listing and the forms: their queryset is of batches, the user's own."""
 
     def get_base_queryset(self):
         return selectors.batches_for_user(self.request.user).annotate(members_count=Count("members"))
 
     def get_queryset(self):
-        return selectors.batches_for_user(self.request.user)
-
-    def get_base_object_queryset(self):
         return selectors.batches_for_user(self.request.user)
 
 
@@ -121,7 +125,8 @@ class BatchInspectView(OwnBatchesMixin, InspectView):
     pass
 
 
-class BatchHistoryView(OwnBatchesMixin, HistoryView):
+class BatchHistoryView(OwnBatchMixin, HistoryView):
+    # The history's own queryset is of log entries (get_base_queryset): only the batch is looked up here.
     pass
 
 

@@ -1,6 +1,7 @@
 """Reads for evaluations and certificates; exam and practical reads live in their own modules."""
 
 from django.db.models import Count, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Certificate, CertificateTemplate, default_template
@@ -19,7 +20,8 @@ def certificate_public_record(*, certificate: Certificate) -> dict:
         "valid_until": certificate.valid_until.isoformat(),
         "status": certificate.status,
         "status_label": str(Certificate.Status(certificate.status).label),
-        "status_changed_on": certificate.status_changed_at.date().isoformat()
+        # The day in Shanghai, as the verification page shows it: 07:30 there is still the day before in UTC.
+        "status_changed_on": timezone.localdate(certificate.status_changed_at).isoformat()
         if certificate.status_changed_at
         else None,
         "status_reason": certificate.status_reason if certificate.status == Certificate.Status.REVOKED else None,

@@ -34,6 +34,12 @@ def assessor_home(request):
     )
 
 
+class EligibilityCheckForm(forms.Form):
+    """The score an assessor types to see which level it would give, before proposing one."""
+
+    practical_score = forms.IntegerField(label=gettext_lazy("Practical assessment score"), min_value=0, max_value=100)
+
+
 class ProposalForm(forms.Form):
     practical_score = forms.IntegerField(label=gettext_lazy("Practical assessment score"), min_value=0, max_value=100)
     level = forms.TypedChoiceField(
@@ -62,9 +68,12 @@ def evaluation_propose(request, evaluation_id: int):
     rule_set = rule_set_current()
     # The latest practical assessment fills the score in; the assessor may still type another to check it.
     practical = practical_latest(caregiver=caregiver)
-    typed = request.GET.get("practical_score", "")
-    practical_score = min(int(typed), 100) if typed.isdigit() else int(practical.eligible_score) if practical else 0
-    initial = {"practical_score": practical_score} if practical or typed else {}
+    practical_score = int(practical.eligible_score) if practical else 0
+    typed = request.GET.get("practical_score", "").strip()
+    check_form = EligibilityCheckForm({"practical_score": typed} if typed else None)
+    if check_form.is_bound and check_form.is_valid():
+        practical_score = check_form.cleaned_data["practical_score"]
+    initial = {"practical_score": practical_score} if practical or check_form.is_bound else {}
     form = ProposalForm(request.POST or None, initial=initial)
     if form.is_bound and form.is_valid():
         practical_score = form.cleaned_data["practical_score"]
@@ -93,6 +102,7 @@ def evaluation_propose(request, evaluation_id: int):
             "eligibility": eligibility,
             "practical_score": practical_score,
             "practical": practical,
+            "check_form": check_form,
             "form": form,
         },
     )

@@ -1,5 +1,6 @@
 """Question import from XLSX or CSV: every row is checked first, and nothing is written unless all are valid."""
 
+import contextlib
 import csv
 import io
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from wagtail.log_actions import log
 
 from accounts.models import User
 from content.models import Clause, ServiceItem
+from content.spreadsheets import SpreadsheetError, SpreadsheetLimits, cell_text, spreadsheet_rows
 
 from .models import Choice, Difficulty, Question
 from .services import question_status_for_author
@@ -76,41 +78,23 @@ def template_headings() -> list[str]:
     return [chinese for chinese, _english in COLUMNS.values()]
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def read_rows(*, name: str, content: bytes) -> list[list[str]]:
-    """The file's rows as text, the heading row first; a clear error for anything that is not a table."""
-    if len(content) > MAX_BYTES:
-        raise ValidationError(_("The file is larger than 5 MB; split it into smaller files."))
-    lowered = name.lower()
-    if lowered.endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception:
-            raise ValidationError(_("The file could not be read as an Excel workbook (.xlsx)."))
-        sheet = workbook.worksheets[0]
-        rows = [[_cell(value) for value in row] for row in sheet.iter_rows(values_only=True)]
-        workbook.close()
-        return rows
-    if lowered.endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                decoded = content.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ValidationError(_("The CSV file is neither UTF-8 nor GB18030 text."))
-        return [[_cell(value) for value in row] for row in csv.reader(io.StringIO(decoded))]
-    raise ValidationError(_("Upload an Excel workbook (.xlsx) or a CSV file."))
+def read_rows(*, name: str, content: bytes) -> list[tuple[int, list[str]]]:
+    """The file's rows as text with their row numbers, the heading row (row 1) first; read through the shared
+    reader and its limits, so anything that is not a table gets a clear error."""
+    limits = SpreadsheetLimits.from_settings(max_bytes=MAX_BYTES)
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        with contextlib.closing(spreadsheet_rows(data=content, name=name, limits=limits)) as raw_rows:
+            for number, cells in raw_rows:
+                if not rows and number != 1:
+                    rows.append((1, []))  # the heading row is empty
+                rows.append((number, [cell_text(value) for value in cells]))
+                # One question more than a file may hold is enough for parse_rows to refuse it.
+                if len(rows) > MAX_ROWS + 1:
+                    break
+    except SpreadsheetError as error:
+        raise ValidationError(str(error))
+    return rows
 
 
 def _columns(heading: list[str]) -> dict[str, int]:
@@ -135,11 +119,11 @@ def _answer_letters(answer: str) -> set[int]:
     return {OPTION_LETTERS.index(c) if c in OPTION_LETTERS else -1 for c in letters}
 
 
-def parse_rows(rows: list[list[str]]) -> list[ParsedQuestion]:
+def parse_rows(rows: list[tuple[int, list[str]]]) -> list[ParsedQuestion]:
     if not rows:
         raise ValidationError(_("The file is empty."))
-    positions = _columns(rows[0])
-    body = [(number, row) for number, row in enumerate(rows[1:], start=2) if any(row)]
+    positions = _columns(rows[0][1])
+    body = [(number, row) for number, row in rows[1:] if any(row)]
     if not body:
         raise ValidationError(_("The file has a heading but no questions."))
     if len(body) > MAX_ROWS:

@@ -150,7 +150,11 @@ def attempt_answer(request, attempt_id: int):
         revision = int(payload["revision"]) if payload.get("revision") is not None else None
         if revision is not None and not 0 < revision < 2**62:
             raise ValueError(revision)
-    except (ValueError, TypeError, KeyError, AttributeError):
+        # Ids are 64-bit database keys; a larger number is no id the database could even be asked about.
+        if not all(0 < value < 2**63 for value in (question_id, *choice_ids)):
+            raise ValueError(question_id)
+    # OverflowError: int() of JSON's 1e5000, which is infinity; RecursionError: JSON nested thousands deep.
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError):
         message = _("The answer could not be read; please reload the page.")
         return JsonResponse({"ok": False, "error": message}, status=400)
     try:

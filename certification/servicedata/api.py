@@ -6,9 +6,9 @@
      "incidents": [{"reference", "national_id", "kind", "occurred_on", "substantiated", "summary"}]}
 
 201 with the import's summary; 200 with the same summary when the batch was sent before; 409 when the batch id
-was used for different content; 400 with every problem (section, index, field, message); 401 without a valid
-token; 413 over SERVICE_DATA_API_MAX_BYTES; 405 for any method but POST. No session, no CSRF: the token is
-the only credential.
+was used for different content; 400 with every problem (section, index, field, message), or when the body is not
+JSON (NaN and Infinity are not) or nests deeper than a batch does; 401 without a valid token; 413 over
+SERVICE_DATA_API_MAX_BYTES; 405 for any method but POST. No session, no CSRF: the token is the only credential.
 """
 
 import json
@@ -53,6 +53,31 @@ def _batch_error(field: str, message: str) -> ServiceDataError:
     return ServiceDataError(section=None, index=None, field=field, message=message)
 
 
+# A batch is an object of lists of objects of values, three levels; a little room for what a sender adds.
+MAX_JSON_DEPTH = 8
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _nested_deeper_than(data, limit: int) -> bool:
+    """Whether lists and objects nest more than `limit` deep; counted without recursion."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def _bearer_token(request) -> str:
     scheme, _space, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" else ""
@@ -91,9 +116,13 @@ def service_data_receive(request):
         return too_large
 
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = json.loads(body, parse_constant=_refuse_constant)
+    except RecursionError:
+        data = None
+    except ValueError:  # malformed JSON, text that is not UTF-8, NaN, or an integer of thousands of digits
         return _errors(400, [_batch_error("", _("The request body is not valid JSON."))])
+    if data is None or _nested_deeper_than(data, MAX_JSON_DEPTH):
+        return _errors(400, [_batch_error("", _("The request body is nested too deeply to be a batch."))])
     if not isinstance(data, dict):
         return _errors(400, [_batch_error("", _("The request body must be a JSON object."))])
     batch_id = data.get("batch_id")

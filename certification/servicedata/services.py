@@ -8,6 +8,7 @@ reported with its row and field. A valid batch is written in one transaction: mo
 import datetime
 import hashlib
 import json
+import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -32,6 +33,13 @@ MAX_SURVEYS = 1000
 EARLIEST_DAY = datetime.date(2000, 1, 1)
 # Lookups by many identity numbers or references are split so no query outgrows a database's parameter limit.
 LOOKUP_CHUNK = 900
+
+# A figure longer than this, or further from 1 than 10 to the ±MAX_NUMBER_EXPONENT, is a slip of the keyboard or
+# an attack, never a count of hours or surveys; it is refused as not a number rather than computed with.
+MAX_NUMBER_CHARS = 40
+MAX_NUMBER_EXPONENT = 40
+# Digits as int() and Decimal() read them: "\d" is a decimal digit (２ too), never a superscript such as ².
+NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?")
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -117,17 +125,33 @@ def _text(value) -> str | None:
 
 
 def _decimal(value) -> Decimal | None:
+    """A finite number of sensible size, from JSON or a cell's text; None for anything else.
+
+    Refuses what Decimal or float would take but no figure is: infinity and NaN (JSON's 1e5000 arrives as inf),
+    and numbers of thousands of digits, which could not even be printed in the message that refuses them.
+    """
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int | float):
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        value = repr(value)
+    elif isinstance(value, int):
+        if value.bit_length() > 4 * MAX_NUMBER_CHARS:
+            return None
         value = str(value)
     if not isinstance(value, str):
         return None
+    text = value.strip()
+    if len(text) > MAX_NUMBER_CHARS or not NUMBER_RE.fullmatch(text):
+        return None
     try:
-        number = Decimal(value.strip())
+        number = Decimal(text)
     except InvalidOperation:
         return None
-    return number if number.is_finite() else None
+    if number and not -MAX_NUMBER_EXPONENT <= number.adjusted() <= MAX_NUMBER_EXPONENT:
+        return None
+    return number
 
 
 def _whole_number(value) -> int | None:
@@ -156,11 +180,12 @@ def _month(value) -> tuple[datetime.date | None, str | None]:
     match = MONTH_RE.match(text or "")
     if not match or not 1 <= int(match.group(2)) <= 12:
         return None, _("“%(value)s” is not a month written as YYYY-MM, e.g. 2026-10.") % {"value": text or ""}
+    # Compared before the date is made: there is no year 0 (0000-01 would fail datetime.date).
+    if int(match.group(1)) < EARLIEST_DAY.year:
+        return None, _("The month %(month)s is implausibly long ago.") % {"month": text}
     month = datetime.date(int(match.group(1)), int(match.group(2)), 1)
     if month > timezone.localdate().replace(day=1):
         return None, _("The month %(month)s has not begun yet.") % {"month": text}
-    if month < EARLIEST_DAY:
-        return None, _("The month %(month)s is implausibly long ago.") % {"month": text}
     return month, None
 
 

@@ -154,6 +154,13 @@ STORAGES = {
 # ones go to a Celery task that reports its progress. Nothing larger than IMPORT_MAX_BYTES is accepted.
 IMPORT_INLINE_MAX_BYTES = int(os.environ.get("IMPORT_INLINE_MAX_BYTES", str(256 * 1024)))
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(10 * 1024 * 1024)))
+# Every importer reads through content.spreadsheets, which counts as it reads and refuses a file past any of
+# these: the bytes an .xlsx unpacks to (a zip bomb), rows below the header (empty ones too), the columns values
+# may reach, and the seconds reading may take. Nothing the file declares about its own size is believed.
+IMPORT_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_UNCOMPRESSED_BYTES", str(64 * 1024 * 1024)))
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "100000"))
+IMPORT_MAX_COLUMNS = int(os.environ.get("IMPORT_MAX_COLUMNS", "100"))
+IMPORT_MAX_SECONDS = float(os.environ.get("IMPORT_MAX_SECONDS", "60"))
 # The service-data API refuses a request body larger than this (HTTP 413) before reading it.
 SERVICE_DATA_API_MAX_BYTES = int(os.environ.get("SERVICE_DATA_API_MAX_BYTES", str(5 * 1024 * 1024)))
 

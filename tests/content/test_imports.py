@@ -3,12 +3,14 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
+from django.core.files.uploadedfile import SimpleUploadedFile
 from wagtail.models import ModelLogEntry, Revision
 
 from content import services
+from content.imports import importer_for
 from content.models import Clause, ImportJob, ServiceItem
 from tests.factories.content import ClauseFactory, StandardFactory, administrator
-from tests.factories.spreadsheets import upload
+from tests.factories.spreadsheets import HOSTILE_XLSX, hostile_xlsx, stored_imports, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -211,3 +213,59 @@ def test_running_a_finished_job_again_changes_nothing(admin_user, standard):
     job = import_clauses([CLAUSE_HEADER, ["5", "生活照料", "", ""]], user=admin_user, standard=standard)
     assert services.import_job_run(job_id=job.pk).status == ImportJob.Status.SUCCEEDED
     assert Clause.objects.count() == 1
+
+
+# --- Hostile files: a clear reason, nothing written, no file kept, no job left running --------------------
+
+ITEM_HEADER = ["*项目编码", "*项目名称", "*类别"]
+
+
+def assert_rejected_and_nothing_kept(job, fragment, before):
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED
+    assert [error["row"] for error in job.errors] == [None] and fragment in job.errors[0]["message"]
+    assert not job.file and stored_imports() == before
+    assert not ImportJob.objects.exclude(status=ImportJob.Status.FAILED).exists()
+    assert not Clause.objects.exists() and not ServiceItem.objects.exists()
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_XLSX)
+@pytest.mark.parametrize(("kind", "header"), [("clauses", CLAUSE_HEADER), ("service_items", ITEM_HEADER)])
+def test_a_hostile_workbook_is_refused_with_a_reason_and_nothing_is_kept(admin_user, standard, kind, header, hostile):
+    data, fragment = hostile_xlsx(hostile, header)
+    before = stored_imports()
+    job = services.import_job_create(
+        kind=kind, upload=SimpleUploadedFile("hostile.xlsx", data), user=admin_user, standard=standard
+    )
+    assert_rejected_and_nothing_kept(job, fragment, before)
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_XLSX)
+def test_a_hostile_workbook_checked_by_the_celery_task_ends_failed_and_deleted(
+    admin_user, standard, settings, django_capture_on_commit_callbacks, hostile
+):
+    settings.IMPORT_INLINE_MAX_BYTES = 0
+    data, fragment = hostile_xlsx(hostile, CLAUSE_HEADER)
+    before = stored_imports()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        job = services.import_job_create(
+            kind="clauses", upload=SimpleUploadedFile("hostile.xlsx", data), user=admin_user, standard=standard
+        )
+    assert len(callbacks) == 1  # the task ran
+    assert_rejected_and_nothing_kept(job, fragment, before)
+
+
+@pytest.mark.parametrize("inline", [True, False], ids=["while the uploader waits", "in the Celery task"])
+def test_an_unexpected_failure_while_checking_ends_the_job_failed_with_its_file_deleted(
+    admin_user, standard, settings, monkeypatch, django_capture_on_commit_callbacks, inline
+):
+    def broken_check(**_kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(importer_for("clauses"), "check", broken_check)
+    if not inline:
+        settings.IMPORT_INLINE_MAX_BYTES = 0
+    before = stored_imports()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = import_clauses([CLAUSE_HEADER, ["5", "生活照料", "", ""]], user=admin_user, standard=standard)
+    assert_rejected_and_nothing_kept(job, "意外", before)

@@ -297,3 +297,18 @@ def test_administrators_see_every_batch(client, setting):
     client.force_login(administrator())
     listing = client.get("/admin/training/batches/").content.decode()
     assert "甲的批次" in listing and "乙的批次" in listing
+
+
+def test_a_batch_history_lists_what_was_done_to_the_batch(client, setting):
+    from tests.factories.content import administrator
+
+    batch = batch_with_sessions(setting["body"], setting["course"], sessions=1, name="甲的批次")
+    services.batch_roster_add(batch=batch, caregivers=[CaregiverFactory()], user=setting["trainer"])
+    for user in (setting["trainer"], administrator()):
+        client.force_login(user)
+        response = client.get(f"/admin/training/batches/history/{batch.pk}/")
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "甲的批次" in page and "护理员已加入名单" in page
+        filtered = client.get(f"/admin/training/batches/history/{batch.pk}/", {"action": "carestar.batch.roster_add"})
+        assert filtered.status_code == 200 and "护理员已加入名单" in filtered.content.decode()

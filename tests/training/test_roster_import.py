@@ -1,12 +1,13 @@
 """Roster import from a spreadsheet: all or nothing, every bad row reported, own batches only."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts import services as account_services
 from content import services as content_services
 from content.models import ImportJob
 from tests.factories.accounts import CaregiverFactory, valid_national_id
-from tests.factories.spreadsheets import upload
+from tests.factories.spreadsheets import HOSTILE_XLSX, hostile_xlsx, stored_imports, upload
 from tests.factories.training import batch_with_sessions, course_with_lessons, trainer_for, training_body_with_index
 from training.models import BatchMember, Enrollment
 
@@ -119,3 +120,31 @@ def test_the_roster_screen_uploads_and_shows_the_report(client, batch, trainer):
     assert "请上传 .xlsx 或 .csv 文件" in refused.content.decode()
     assert ImportJob.objects.count() == 1
     assert client.get("/admin/care-standards/import/template/batch_roster.xlsx").status_code == 200
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_XLSX)
+def test_a_hostile_workbook_is_refused_with_a_reason_and_no_one_is_added(batch, trainer, hostile):
+    data, fragment = hostile_xlsx(hostile, HEADER)
+    before = stored_imports()
+    job = content_services.import_job_create(
+        kind=ImportJob.Kind.BATCH_ROSTER,
+        upload=SimpleUploadedFile("roster.xlsx", data),
+        user=trainer,
+        target_id=batch.pk,
+    )
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and fragment in job.errors[0]["message"]
+    assert not job.file and stored_imports() == before
+    assert not BatchMember.objects.exists() and not Enrollment.objects.exists()
+
+
+def test_the_roster_screen_reports_a_hostile_workbook(client, batch, trainer):
+    data, fragment = hostile_xlsx("truncated sheet", HEADER)
+    client.force_login(trainer)
+    response = client.post(
+        f"/admin/training/batches/{batch.pk}/roster/",
+        {"action": "import", "file": SimpleUploadedFile("roster.xlsx", data)},
+        follow=True,
+    )
+    assert response.status_code == 200 and fragment in response.content.decode()
+    assert ImportJob.objects.get().status == ImportJob.Status.FAILED and not BatchMember.objects.exists()

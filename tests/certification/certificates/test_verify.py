@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from django.urls import reverse
 
@@ -31,6 +33,17 @@ def test_an_invalid_certificate_says_so_unmistakably(client, certificate):
     assert "status-invalid" in html
     assert "status-valid" not in html
     assert client.get(f"/verify/{certificate.verification_code}.json").json()["is_valid"] is False
+
+
+def test_the_day_of_a_revocation_is_the_day_in_shanghai_on_the_page_and_in_json(client, certificate):
+    # 23:30 on 2 March in UTC is 07:30 on 3 March in Shanghai.
+    revoked_at = datetime.datetime(2026, 3, 2, 23, 30, tzinfo=datetime.UTC)
+    Certificate.objects.filter(pk=certificate.pk).update(
+        status=Certificate.Status.REVOKED, status_changed_at=revoked_at, status_reason="证书信息有误"
+    )
+    html = client.get(f"/verify/{certificate.verification_code}/").content.decode()
+    assert "2026-03-03" in html and "2026-03-02" not in html
+    assert client.get(f"/verify/{certificate.verification_code}.json").json()["status_changed_on"] == "2026-03-03"
 
 
 def test_unknown_code_is_not_found(client, db):

@@ -77,3 +77,40 @@ def test_the_proposer_cannot_open_their_own_review(client, qualified_caregiver, 
     client.force_login(other)
     assert client.get(f"/assess/evaluations/{proposal.pk}/review/").status_code == 403
     assert client.get(f"/assess/evaluations/{proposal.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("²", "输入整数"),
+        ("9" * 5000, "输入整数"),
+        ("1e5000", "输入整数"),
+        ("150", "小于或等于100"),
+        ("-1", "大于或等于0"),
+    ],
+    ids=["superscript two", "5000 digits", "1e5000", "above 100", "negative"],
+)
+def test_a_score_typed_to_check_eligibility_that_is_not_one_is_refused_with_a_reason(
+    client, qualified_caregiver, passed_exam, assessor, administrator, rules, typed, message
+):
+    evaluation = assigned_to(assessor, administrator, qualified_caregiver)
+    client.force_login(assessor)
+    response = client.get(f"/assess/evaluations/{evaluation.pk}/", {"practical_score": typed})
+    assert response.status_code == 200
+    assert message in " ".join(response.context["check_form"].errors["practical_score"])
+    assert message in response.content.decode()
+    # The check falls back to the score on record (none here), and nothing was proposed.
+    assert response.context["practical_score"] == 0
+    evaluation.refresh_from_db()
+    assert (evaluation.status, evaluation.practical_score) == (Evaluation.Status.ASSIGNED, None)
+
+
+def test_a_score_typed_to_check_eligibility_is_used_for_the_check(
+    client, qualified_caregiver, passed_exam, assessor, administrator, rules
+):
+    evaluation = assigned_to(assessor, administrator, qualified_caregiver)
+    client.force_login(assessor)
+    response = client.get(f"/assess/evaluations/{evaluation.pk}/", {"practical_score": " 85 "})
+    assert response.status_code == 200 and not response.context["check_form"].errors
+    assert response.context["practical_score"] == 85
+    assert response.context["form"]["practical_score"].value() == 85

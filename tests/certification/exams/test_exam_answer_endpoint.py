@@ -176,3 +176,20 @@ def test_the_start_page_closes_an_overdue_attempt_instead_of_offering_to_resume_
     page = client.get(f"/exams/{started.exam_id}/").content.decode()
     assert "继续考试" not in page
     assert ExamAttempt.objects.get(pk=started.pk).submitted_at is not None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"question": 1e5000, "choices": []}',
+        '{"question": %s, "choices": []}' % (2**70),
+        '{"question": 1, "choices": [%s]}' % (2**70),
+        '{"question": "²", "choices": []}',
+        '{"question": 1, "choices": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    ],
+    ids=["infinity", "id beyond 64 bits", "choice beyond 64 bits", "superscript", "nested 100000 deep"],
+)
+def test_an_answer_no_one_can_give_gets_a_clear_error_and_changes_nothing(client, started, body):
+    response = client.post(f"/exams/attempts/{started.pk}/answer/", body, content_type="application/json")
+    assert response.status_code == 400 and "重新加载" in response.json()["error"]
+    assert not AttemptAnswer.objects.filter(attempt=started, answered_at__isnull=False).exists()

@@ -10,6 +10,7 @@ from certification.models import Choice, Question
 from tests.factories.accounts import UserFactory
 from tests.factories.certification import bank_question
 from tests.factories.content import ClauseFactory, ServiceItemFactory, StandardFactory
+from tests.factories.spreadsheets import HOSTILE_XLSX, hostile_xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -202,3 +203,56 @@ def test_the_import_screen(client, tags):
     assert response.status_code == 302 and Question.objects.count() == 3
     client.force_login(Users(role="caregiver"))
     assert client.get("/admin/questions/import/").status_code == 302
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_XLSX)
+def test_a_hostile_workbook_is_refused_with_a_reason_and_nothing_is_written(admin_user, hostile):
+    data, fragment = hostile_xlsx(hostile, HEADING)
+    with pytest.raises(ValidationError) as raised:
+        imports.questions_import(name="题库.xlsx", content=data, user=admin_user)
+    assert fragment in " ".join(raised.value.messages)
+    assert not Question.objects.exists() and not Choice.objects.exists()
+
+
+def test_the_import_screen_reports_a_hostile_workbook(client, db):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(UserFactory(role="administrator", is_superuser=True, is_staff=True))
+    data, fragment = hostile_xlsx("whole grid", HEADING)
+    response = client.post("/admin/questions/import/", {"file": SimpleUploadedFile("q.xlsx", data)})
+    assert response.status_code == 200 and fragment in response.content.decode()
+    assert not Question.objects.exists()
+
+
+def test_reading_stops_one_question_past_the_most_a_file_may_hold(admin_user):
+    rows = [HEADING] + [row(kind="判断", text=f"第 {n} 题", answer="正确") for n in range(imports.MAX_ROWS + 500)]
+    assert len(imports.read_rows(name="q.csv", content=csv_bytes(rows))) == imports.MAX_ROWS + 2
+    with pytest.raises(ValidationError) as raised:
+        imports.questions_import(name="q.csv", content=csv_bytes(rows), user=admin_user)
+    assert "5000" in raised.value.messages[0]
+    assert not Question.objects.exists()
+
+
+def test_a_bad_row_after_empty_rows_is_reported_with_the_row_number_the_sheet_shows(admin_user, tags):
+    rows = good_rows() + [[], [], row(kind="单选", text="坏行", option_A="a", answer="A")]
+    with pytest.raises(ValidationError) as raised:
+        imports.questions_import(name="q.xlsx", content=xlsx(rows), user=admin_user)
+    assert [message.split("：")[0] for message in raised.value.messages] == ["第 7 行"]
+
+
+def test_the_import_screen_refuses_a_file_over_5_mb_without_reading_it_whole(client, db, monkeypatch):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    read = []
+    questions_import = imports.questions_import
+
+    def recording(*, content, **kwargs):
+        read.append(len(content))
+        return questions_import(content=content, **kwargs)
+
+    monkeypatch.setattr(imports, "questions_import", recording)
+    client.force_login(UserFactory(role="administrator", is_superuser=True, is_staff=True))
+    upload = SimpleUploadedFile("q.csv", b"x" * (imports.MAX_BYTES + 1024))
+    response = client.post("/admin/questions/import/", {"file": upload})
+    assert response.status_code == 200 and "文件超过 5 MB" in response.content.decode()
+    assert read == [imports.MAX_BYTES + 1]

@@ -151,6 +151,42 @@ def test_a_malformed_body_answers_400(client, sender, raw, field):
     assert not ServiceDataImport.objects.exists()
 
 
+def test_numbers_no_figure_can_be_answer_400_with_the_rows_at_fault(client, sender, caregiver):
+    _client, token = sender
+    row = '{"national_id": "%s", "month": "%s", "service_hours": %s, "surveys": %s, "satisfied": 0}'
+    rows = [
+        row % (caregiver.national_id, months_ago(1), "1e5000", "10"),
+        row % (caregiver.national_id, months_ago(2), "80", '"1e5000"'),
+        row % (caregiver.national_id, "0000-01", "80", "10"),
+    ]
+    response = post(client, None, token, raw='{"batch_id": "b", "months": [' + ", ".join(rows) + "]}")
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert [(e["index"], e["field"]) for e in errors] == [(0, "service_hours"), (1, "surveys"), (2, "month")]
+    assert "数字" in errors[0]["message"] and "整数" in errors[1]["message"] and "过于久远" in errors[2]["message"]
+    assert not ServiceDataImport.objects.exists() and not ServiceMonth.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "嵌套"),  # json.loads would raise RecursionError
+        ('{"batch_id": "b", "months": [[[[[[[[[[1]]]]]]]]]]}', "嵌套"),
+        ('{"batch_id": "b", "months": [{"surveys": 1%s}]}' % ("0" * 5000), "JSON"),
+        ('{"batch_id": "b", "months": [{"service_hours": NaN}]}', "JSON"),
+        ('{"batch_id": "b", "months": [{"service_hours": -Infinity}]}', "JSON"),
+    ],
+    ids=["nested 100000 deep", "nested in a row", "5000 digits", "NaN", "Infinity"],
+)
+def test_a_body_no_batch_can_be_answers_400_with_a_reason(client, sender, raw, fragment):
+    _client, token = sender
+    response = post(client, None, token, raw=raw)
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert fragment in error["message"]
+    assert not ServiceDataImport.objects.exists()
+
+
 @pytest.mark.parametrize(
     "authorization", [None, "Bearer ", "Bearer wrong-token", "Basic dXNlcjpwYXNz", "Token {token}"]
 )

@@ -15,7 +15,7 @@ from certification.models import ServiceDataImport, ServiceIncident, ServiceMont
 from certification.servicedata import imports, services
 from certification.servicedata.services import ServiceDataConflict, ServiceDataRejected
 from tests.factories.accounts import CaregiverFactory, valid_national_id
-from tests.factories.spreadsheets import csv_bytes, xlsx_bytes
+from tests.factories.spreadsheets import HOSTILE_XLSX, csv_bytes, hostile_xlsx, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -121,6 +121,12 @@ MONTH_PROBLEMS = [
     ({"month": "2025-13"}, "month", "YYYY-MM"),
     ({"month": None}, "month", "YYYY-MM"),
     ({"month": "1999-12"}, "month", "过于久远"),
+    ({"month": "0000-01"}, "month", "过于久远"),  # there is no year 0: datetime.date(0, 1, 1) fails
+    ({"service_hours": "1e5000"}, "service_hours", "数字"),
+    ({"service_hours": float("inf")}, "service_hours", "数字"),  # JSON's 1e5000
+    ({"service_hours": float("nan")}, "service_hours", "数字"),
+    ({"service_hours": "8²"}, "service_hours", "数字"),
+    ({"service_hours": "1" + "0" * 60}, "service_hours", "数字"),
     ({"service_hours": -1}, "service_hours", "负数"),
     ({"service_hours": 800}, "service_hours", "744"),
     ({"service_hours": "八十"}, "service_hours", "数字"),
@@ -128,6 +134,9 @@ MONTH_PROBLEMS = [
     ({"service_hours": "10.25"}, "service_hours", "一位小数"),
     ({"surveys": -2, "satisfied": 0}, "surveys", "负数"),
     ({"surveys": 2.5}, "surveys", "整数"),
+    ({"surveys": "1e5000", "satisfied": 0}, "surveys", "整数"),  # a number of 5001 digits cannot even be printed
+    ({"surveys": "²", "satisfied": 0}, "surveys", "整数"),
+    ({"surveys": 10**60, "satisfied": 0}, "surveys", "整数"),
     ({"surveys": 5000, "satisfied": 1}, "surveys", "不合常理"),
     ({"surveys": 3, "satisfied": 4}, "satisfied", "多于"),
 ]
@@ -410,10 +419,37 @@ def test_an_identity_number_typed_as_a_number_is_refused(caregiver, administrato
     assert rejected.value.problems[0].row == 2 and rejected.value.problems[0].column == "身份证号"
 
 
+@pytest.mark.parametrize("name", ["a.xlsx", "a.csv"])
+def test_a_month_of_year_0_and_a_count_of_5001_digits_in_a_file_are_refused_with_their_rows(
+    caregiver, administrator, name
+):
+    rows = [
+        MONTH_HEADER,
+        [caregiver.national_id, "", "0000-01", 10, 0, 0],
+        [caregiver.national_id, "", months_ago(1), "1e5000", "1e5000", 0],
+    ]
+    with pytest.raises(imports.SpreadsheetRejected) as rejected:
+        import_file(imports.MONTHS, rows, name, administrator)
+    problems = [(p.row, p.column) for p in rejected.value.problems]
+    assert problems == [(2, "月份"), (3, "服务时长（小时）"), (3, "满意度回访数")]
+    assert "过于久远" in rejected.value.problems[0].message
+    assert not ServiceDataImport.objects.exists() and not ServiceMonth.objects.exists()
+
+
 def test_a_file_with_the_wrong_columns_is_refused_as_a_whole(administrator):
     with pytest.raises(imports.SpreadsheetRejected) as rejected:
         import_file(imports.MONTHS, [INCIDENT_HEADER, ["x"] * 7], "a.xlsx", administrator)
     assert rejected.value.problems[0].row is None
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_XLSX)
+def test_a_hostile_workbook_is_refused_with_a_reason_and_nothing_is_written(administrator, hostile):
+    data, fragment = hostile_xlsx(hostile, MONTH_HEADER)
+    with pytest.raises(imports.SpreadsheetRejected) as rejected:
+        imports.service_data_spreadsheet_import(kind=imports.MONTHS, data=data, name="a.xlsx", user=administrator)
+    [problem] = rejected.value.problems
+    assert problem.row is None and fragment in problem.message
+    assert not ServiceDataImport.objects.exists() and not ServiceMonth.objects.exists()
 
 
 # --- The admin screen ------------------------------------------------------------------------------------
@@ -477,3 +513,16 @@ def test_the_upload_screen_is_for_administrators_only(client, caregiver):
 
     client.force_login(AssessorFactory().user)
     assert client.get(reverse("service_data_upload:index")).status_code == 302
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_XLSX)
+def test_the_upload_screen_reports_a_hostile_workbook_and_writes_nothing(client, bureau, hostile):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(bureau)
+    data, fragment = hostile_xlsx(hostile, MONTH_HEADER)
+    response = client.post(
+        reverse("service_data_upload:index"), {"kind": imports.MONTHS, "file": SimpleUploadedFile("a.xlsx", data)}
+    )
+    assert response.status_code == 200 and fragment in response.content.decode()
+    assert not ServiceDataImport.objects.exists() and not ServiceMonth.objects.exists()

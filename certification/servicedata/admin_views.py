@@ -18,7 +18,7 @@ from accounts.guards import AdministratorRequiredMixin, administrator_required
 from content.admin_views import SpreadsheetUploadField
 from content.spreadsheets import XLSX_CONTENT_TYPE, template_csv, template_xlsx
 
-from . import services
+from . import clients
 from .imports import SHEET_KINDS, SpreadsheetRejected, service_data_spreadsheet_import
 from .models import ServiceDataClient
 
@@ -140,7 +140,7 @@ class ClientCreateView(generic.CreateView):
     expects_json_response = False
 
     def form_valid(self, form):
-        client, token = services.service_data_client_create(name=form.cleaned_data["name"], actor=self.request.user)
+        client, token = clients.service_data_client_create(name=form.cleaned_data["name"], actor=self.request.user)
         return _token_page(self.request, client=client, token=token, title=_("Client created"))
 
 
@@ -148,7 +148,7 @@ def client_rotate(request, pk: int):
     administrator_required(request)
     client = get_object_or_404(ServiceDataClient, pk=pk)
     if request.method == "POST":
-        token = services.service_data_client_token_rotate(client=client, actor=request.user)
+        token = clients.service_data_client_token_rotate(client=client, actor=request.user)
         client.refresh_from_db()
         return _token_page(request, client=client, token=token, title=_("New token"))
     return TemplateResponse(
@@ -173,7 +173,7 @@ def client_active(request, pk: int):
     client = get_object_or_404(ServiceDataClient, pk=pk)
     activate = not client.is_active
     if request.method == "POST":
-        services.service_data_client_active_set(client=client, actor=request.user, active=activate)
+        clients.service_data_client_active_set(client=client, actor=request.user, active=activate)
         messages.success(
             request,
             (_("%(name)s may send service data again.") if activate else _("%(name)s can no longer send service data."))

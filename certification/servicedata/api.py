@@ -20,15 +20,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from .clients import service_data_client_authenticate
 from .models import ServiceDataImport
-from .services import (
-    ServiceDataConflict,
-    ServiceDataError,
-    ServiceDataRejected,
-    payload_digest,
-    service_data_client_authenticate,
-    service_data_import,
-)
+from .services import payload_digest, service_data_import
+from .validation import ServiceDataConflict, ServiceDataError, ServiceDataRejected
 
 
 def import_summary(record: ServiceDataImport) -> dict:

@@ -17,7 +17,8 @@ from accounts.models import User
 from content.spreadsheets import Column, SpreadsheetError, spreadsheet_read, text_only_errors
 
 from .models import ServiceDataImport
-from .services import ServiceDataOutcome, ServiceDataRejected, service_data_import
+from .services import ServiceDataOutcome, service_data_import
+from .validation import ServiceDataRejected
 
 MONTHS = "months"
 INCIDENTS = "incidents"

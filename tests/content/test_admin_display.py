@@ -12,7 +12,7 @@ from accounts import services as account_services
 from accounts.models import Role
 from certification.evaluations import services as evaluation_services
 from certification.models import Evaluation
-from certification.servicedata import services as service_data_services
+from certification.servicedata import clients as service_data_clients
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,7 @@ def test_a_time_not_yet_reached_shows_a_dash(bureau, assigned):
 
 
 def test_every_inspect_page_shows_local_time_not_only_the_evaluations(bureau, administrator):
-    client, _token = service_data_services.service_data_client_create(name="长护险系统", actor=administrator)
+    client, _token = service_data_clients.service_data_client_create(name="长护险系统", actor=administrator)
     type(client).objects.filter(pk=client.pk).update(created_at=STORED)
 
     page = html.unescape(bureau.get(reverse("service_data_clients:inspect", args=[client.pk])).content.decode())

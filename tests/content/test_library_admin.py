@@ -120,9 +120,16 @@ def test_training_bodies_cannot_import_into_the_library_or_read_others_imports(c
     body, _index = training_body_with_index()
     client.force_login(trainer_for(body))
     assert client.get("/admin/care-standards/import/").status_code == 302
-    assert client.post(
-        "/admin/care-standards/import/",
-        {"kind": "clauses", "standard": standard.pk, "file": upload([["条款编号", "条款标题"], ["6", "y"]], "b.csv")},
-    ).status_code == 302
+    assert (
+        client.post(
+            "/admin/care-standards/import/",
+            {
+                "kind": "clauses",
+                "standard": standard.pk,
+                "file": upload([["条款编号", "条款标题"], ["6", "y"]], "b.csv"),
+            },
+        ).status_code
+        == 302
+    )
     assert client.get(f"/admin/care-standards/import/jobs/{job.pk}/").status_code == 404
     assert ImportJob.objects.count() == 1

@@ -11,7 +11,7 @@ from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
 from certification.models import ServiceDataClient, ServiceDataImport, ServiceIncident, ServiceMonth
-from certification.servicedata import services
+from certification.servicedata import clients
 from tests.factories.accounts import CaregiverFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def months_ago(count: int) -> str:
 @pytest.fixture
 def sender(administrator):
     """A client system and its token."""
-    return services.service_data_client_create(name="晋城市长护险信息系统", actor=administrator)
+    return clients.service_data_client_create(name="晋城市长护险信息系统", actor=administrator)
 
 
 def post(client, body, token=None, raw=None, **headers):
@@ -202,17 +202,17 @@ def test_a_missing_or_wrong_token_answers_401(client, sender, caregiver, authori
 
 def test_an_inactive_client_is_refused_and_a_reactivated_one_accepted(client, sender, caregiver, administrator):
     service_client, token = sender
-    services.service_data_client_active_set(client=service_client, actor=administrator, active=False)
+    clients.service_data_client_active_set(client=service_client, actor=administrator, active=False)
     assert post(client, batch([caregiver]), token).status_code == 401
     service_client.refresh_from_db()
     assert service_client.last_used_at is None
-    services.service_data_client_active_set(client=service_client, actor=administrator, active=True)
+    clients.service_data_client_active_set(client=service_client, actor=administrator, active=True)
     assert post(client, batch([caregiver]), token).status_code == 201
 
 
 def test_a_replaced_token_stops_working_at_once(client, sender, caregiver, administrator):
     service_client, old = sender
-    new = services.service_data_client_token_rotate(client=service_client, actor=administrator)
+    new = clients.service_data_client_token_rotate(client=service_client, actor=administrator)
     assert new != old
     assert post(client, batch([caregiver]), old).status_code == 401
     assert post(client, batch([caregiver]), new).status_code == 201

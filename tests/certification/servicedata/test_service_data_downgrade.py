@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from certification.certificates import services as certificates
 from certification.models import Certificate, Evaluation
-from certification.servicedata import services
+from certification.servicedata import clients, services
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ URL = "/api/service-data/"
 
 @pytest.fixture
 def token(administrator):
-    _client, token = services.service_data_client_create(name="晋城市长护险信息系统", actor=administrator)
+    _client, token = clients.service_data_client_create(name="晋城市长护险信息系统", actor=administrator)
     return token
 
 

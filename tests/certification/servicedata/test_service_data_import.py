@@ -12,8 +12,8 @@ from wagtail.models import ModelLogEntry
 
 from certification.evaluations import tasks
 from certification.models import ServiceDataImport, ServiceIncident, ServiceMonth
-from certification.servicedata import imports, services
-from certification.servicedata.services import ServiceDataConflict, ServiceDataRejected
+from certification.servicedata import clients, imports, services
+from certification.servicedata.validation import ServiceDataConflict, ServiceDataRejected
 from tests.factories.accounts import CaregiverFactory, valid_national_id
 from tests.factories.spreadsheets import HOSTILE_XLSX, csv_bytes, hostile_xlsx, xlsx_bytes
 
@@ -280,8 +280,8 @@ def test_a_batch_key_reused_for_different_content_is_a_conflict(caregiver):
 
 
 def test_the_same_key_from_two_clients_is_two_batches(caregiver, administrator):
-    one, _token = services.service_data_client_create(name="晋城市长护险系统", actor=administrator)
-    two, _token = services.service_data_client_create(name="泽州县长护险系统", actor=administrator)
+    one, _token = clients.service_data_client_create(name="晋城市长护险系统", actor=administrator)
+    two, _token = clients.service_data_client_create(name="泽州县长护险系统", actor=administrator)
     run(months=[month_row(caregiver)], client=one)
     assert run(months=[month_row(caregiver, month=months_ago(2))], client=two).created
 

@@ -23,7 +23,7 @@ from accounts.models import User
 
 from ..audit import AuditHistoryView, audit_trail
 from ..rules.eligibility import levels_from_snapshot
-from . import services
+from . import selectors, services
 from .admin import RecordInspectView, level_display
 from .models import Appeal
 
@@ -231,7 +231,7 @@ def appeal_decide(request, pk: int):
             "appeal": appeal,
             "evaluation": evaluation,
             "snapshot_levels": levels_from_snapshot(evaluation.criteria_snapshot),
-            "now": services.evaluation_eligibility(evaluation=evaluation),
+            "now": selectors.evaluation_eligibility(evaluation=evaluation),
             "form": form,
             "page_title": _("Decide the appeal"),
         },

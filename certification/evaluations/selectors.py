@@ -10,6 +10,8 @@ from wagtail.models import ModelLogEntry
 from accounts.conflicts import user_institution_id
 from accounts.models import CaregiverProfile, County, Institution, Role, User
 
+from ..rules.eligibility import Eligibility, caregiver_facts, rule_set_current, star_level_compute
+from ..rules.models import StarRuleSet
 from .models import Evaluation, EvaluationRound
 
 DUE_SOON_DAYS = 60
@@ -178,7 +180,7 @@ def rounds_with_progress(*, viewer: User, limit: int = 50):
 def caregiver_history(*, caregiver: CaregiverProfile) -> dict:
     """Every evaluation, appeal and certificate of one caregiver, newest first, in a fixed number of queries.
 
-    `current` is the decision in force (as `services.decision_current` finds it), `open` the evaluation in
+    `current` is the decision in force (as `decision_current` finds it), `open` the evaluation in
     progress, `current_appeal` the appeal against the decision in force or the one that made it.
     """
     from ..models import Certificate
@@ -222,3 +224,26 @@ def appeal_possible(*, decision: Evaluation | None, today: datetime.date | None 
         return False
     today = today or timezone.localdate()
     return today <= decision.appeal_until and not decision.appeals.all()
+
+
+def decision_current(*, caregiver: CaregiverProfile) -> Evaluation | None:
+    """The caregiver's decision in force: the latest decided evaluation."""
+    return (
+        Evaluation.objects.filter(caregiver=caregiver)
+        .decided_latest_first()
+        .select_related("rule_set", "assessor", "reviewer")
+        .first()
+    )
+
+
+def evaluation_eligibility(
+    *, evaluation: Evaluation, practical_score: int | None = None, rule_set: StarRuleSet | None = None
+) -> Eligibility | None:
+    """The criteria as they stand today for this evaluation, under its rule set or the one in force."""
+    rule_set = rule_set or evaluation.rule_set or rule_set_current()
+    if rule_set is None:
+        return None
+    if practical_score is None:
+        practical_score = evaluation.practical_score
+    facts = caregiver_facts(caregiver=evaluation.caregiver, rule_set=rule_set)
+    return star_level_compute(facts=facts, rule_set=rule_set, practical_score=practical_score)

@@ -19,8 +19,9 @@ from accounts.conflicts import assessor_conflict
 from accounts.models import CaregiverProfile, County, Institution, Role, User
 
 from ..dates import months_after
-from ..rules.eligibility import Eligibility, caregiver_facts, rule_set_current, star_level_compute
-from .models import Appeal, Evaluation, EvaluationRound, StarRuleSet
+from ..rules.eligibility import Eligibility, rule_set_current
+from .models import Appeal, Evaluation, EvaluationRound
+from .selectors import decision_current, evaluation_eligibility
 
 
 def _state(evaluation: Evaluation) -> dict:
@@ -105,19 +106,6 @@ def evaluation_assign(*, evaluation: Evaluation, assessor: User, actor: User) ->
         evaluation.save(update_fields=["assessor", "assigned_at", "status"])
         log(evaluation, "carestar.evaluation.assign", user=actor, data={"before": before, "after": _state(evaluation)})
     return evaluation
-
-
-def evaluation_eligibility(
-    *, evaluation: Evaluation, practical_score: int | None = None, rule_set: StarRuleSet | None = None
-) -> Eligibility | None:
-    """The criteria as they stand today for this evaluation, under its rule set or the one in force."""
-    rule_set = rule_set or evaluation.rule_set or rule_set_current()
-    if rule_set is None:
-        return None
-    if practical_score is None:
-        practical_score = evaluation.practical_score
-    facts = caregiver_facts(caregiver=evaluation.caregiver, rule_set=rule_set)
-    return star_level_compute(facts=facts, rule_set=rule_set, practical_score=practical_score)
 
 
 def _check_level(*, eligibility: Eligibility, level: int, reason: str) -> None:
@@ -271,16 +259,6 @@ def evaluation_withdraw(*, evaluation: Evaluation, actor: User, reason: str = ""
             evaluation, "carestar.evaluation.withdraw", user=actor, data={"before": before, "after": _state(evaluation)}
         )
     return evaluation
-
-
-def decision_current(*, caregiver: CaregiverProfile) -> Evaluation | None:
-    """The caregiver's decision in force: the latest decided evaluation."""
-    return (
-        Evaluation.objects.filter(caregiver=caregiver)
-        .decided_latest_first()
-        .select_related("rule_set", "assessor", "reviewer")
-        .first()
-    )
 
 
 # --- Appeals -------------------------------------------------------------------------------------------

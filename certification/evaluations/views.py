@@ -85,7 +85,7 @@ def evaluation_propose(request, evaluation_id: int):
             messages.success(request, _("Proposal sent for review."))
             return redirect("certification:assessor_home")
     eligibility = (
-        services.evaluation_eligibility(evaluation=evaluation, practical_score=practical_score, rule_set=rule_set)
+        selectors.evaluation_eligibility(evaluation=evaluation, practical_score=practical_score, rule_set=rule_set)
         if rule_set
         else None
     )
@@ -149,7 +149,7 @@ def evaluation_review(request, evaluation_id: int):
         {
             "evaluation": evaluation,
             "snapshot_levels": levels_from_snapshot(evaluation.criteria_snapshot),
-            "now": services.evaluation_eligibility(evaluation=evaluation),
+            "now": selectors.evaluation_eligibility(evaluation=evaluation),
             "form": form,
         },
     )

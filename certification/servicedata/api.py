@@ -22,8 +22,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from .clients import service_data_client_authenticate
 from .models import ServiceDataImport
-from .services import payload_digest, service_data_import
-from .validation import ServiceDataConflict, ServiceDataError, ServiceDataRejected
+from .services import service_data_import
+from .validation import ServiceDataConflict, ServiceDataError, ServiceDataRejected, payload_digest
 
 
 def import_summary(record: ServiceDataImport) -> dict:

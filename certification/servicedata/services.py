@@ -6,9 +6,6 @@ reported with its row and field. A valid batch is written in one transaction: mo
 (caregiver, month), incidents by the LTCI system's reference. A batch sent again changes nothing.
 """
 
-import datetime
-import hashlib
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import partial
@@ -22,7 +19,7 @@ from wagtail.log_actions import log
 from accounts.models import User
 
 from .models import ServiceDataClient, ServiceDataImport, ServiceIncident, ServiceMonth
-from .validation import BatchPlan, IncidentRow, ServiceDataConflict, batch_check, lookup_chunks
+from .validation import BatchPlan, IncidentRow, ServiceDataConflict, batch_check, months_existing
 
 
 @dataclass(frozen=True)
@@ -35,29 +32,6 @@ class ServiceDataOutcome:
     incidents_created: int = 0
     incidents_updated: int = 0
     downgrade_checks: int = 0
-
-
-def payload_digest(*, months: list, incidents: list) -> str:
-    """The SHA-256 of a batch's content, the same however its JSON was spaced or its keys ordered."""
-    canonical = json.dumps(
-        {"months": months, "incidents": incidents}, sort_keys=True, ensure_ascii=False, separators=(",", ":")
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _months_existing(pairs: set[tuple[int, datetime.date]]) -> set[tuple[int, datetime.date]]:
-    """Which (caregiver, month) pairs already have figures: the batch's caregivers over its span of months."""
-    if not pairs:
-        return set()
-    months = [month for _caregiver_id, month in pairs]
-    found = set()
-    for chunk in lookup_chunks(sorted({caregiver_id for caregiver_id, _month in pairs})):
-        found.update(
-            ServiceMonth.objects.filter(
-                caregiver_id__in=chunk, month__gte=min(months), month__lte=max(months)
-            ).values_list("caregiver_id", "month")
-        )
-    return found & pairs
 
 
 def _earlier_import(*, client: ServiceDataClient | None, batch_key: str) -> ServiceDataImport | None:
@@ -123,7 +97,7 @@ def service_data_import(
     plan = batch_check(months=months, incidents=incidents, batch_key=batch_key, row_numbers=row_numbers)
     caregivers = plan.caregivers
     pairs = {(caregivers[row.national_id], row.month) for row in plan.months}
-    months_existing = _months_existing(pairs)
+    existing = months_existing(pairs)
     gained = _substantiation_gained(plan)
     try:
         with transaction.atomic():
@@ -174,8 +148,8 @@ def service_data_import(
             outcome = ServiceDataOutcome(
                 record=record,
                 created=True,
-                months_created=len(pairs - months_existing),
-                months_updated=len(months_existing),
+                months_created=len(pairs - existing),
+                months_updated=len(existing),
                 incidents_created=len(plan.incidents) - len(plan.existing_incidents),
                 incidents_updated=len(plan.existing_incidents),
                 downgrade_checks=len(gained),

@@ -2,6 +2,8 @@
 the database before anything is written, and each problem is reported with its row and field."""
 
 import datetime
+import hashlib
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -14,7 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import CaregiverProfile
 from accounts.national_id import national_id_normalize, validate_national_id
 
-from .models import ServiceDataImport, ServiceIncident
+from .models import ServiceDataImport, ServiceIncident, ServiceMonth
 
 # Bounds that catch a wrong column or a typo rather than real service: a month has at most 31 × 24 hours.
 MAX_SERVICE_HOURS = Decimal("744")
@@ -431,3 +433,26 @@ def batch_check(*, months, incidents, batch_key: str, row_numbers: dict[str, lis
         checker.problems.sort(key=lambda p: ({None: 0, "months": 1, "incidents": 2}[p.section], p.index or 0))
         raise ServiceDataRejected(checker.problems)
     return BatchPlan(list(month_rows.values()), list(incident_rows.values()), caregivers, existing_incidents)
+
+
+def payload_digest(*, months: list, incidents: list) -> str:
+    """The SHA-256 of a batch's content, the same however its JSON was spaced or its keys ordered."""
+    canonical = json.dumps(
+        {"months": months, "incidents": incidents}, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def months_existing(pairs: set[tuple[int, datetime.date]]) -> set[tuple[int, datetime.date]]:
+    """Which (caregiver, month) pairs already have figures: the batch's caregivers over its span of months."""
+    if not pairs:
+        return set()
+    months = [month for _caregiver_id, month in pairs]
+    found = set()
+    for chunk in lookup_chunks(sorted({caregiver_id for caregiver_id, _month in pairs})):
+        found.update(
+            ServiceMonth.objects.filter(
+                caregiver_id__in=chunk, month__gte=min(months), month__lte=max(months)
+            ).values_list("caregiver_id", "month")
+        )
+    return found & pairs

@@ -12,6 +12,7 @@ from wagtail.models import Page, Site
 from accounts import services as account_services
 from accounts.models import AssessorProfile, CaregiverProfile, County, Institution, Role, TrainingBody, User
 from accounts.national_id import national_id_check_character
+from certification.evaluations import selectors as evaluation_selectors
 from certification.evaluations import services as evaluation_services
 from certification.exams import services as exam_services
 from certification.models import (
@@ -731,7 +732,7 @@ class Command(BaseCommand):
         for username in ("caregiver05", "caregiver06"):
             evaluation = evaluation_services.evaluation_apply(caregiver=candidates[username])
             evaluation_services.evaluation_assign(evaluation=evaluation, assessor=assessor1, actor=admin)
-            eligibility = evaluation_services.evaluation_eligibility(evaluation=evaluation, practical_score=86)
+            eligibility = evaluation_selectors.evaluation_eligibility(evaluation=evaluation, practical_score=86)
             evaluation_services.evaluation_propose(
                 evaluation=evaluation,
                 assessor=assessor1,

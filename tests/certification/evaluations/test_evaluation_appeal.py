@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from certification.certificates import services as certificates
-from certification.evaluations import services
+from certification.evaluations import selectors, services
 from certification.models import Appeal, Certificate, Evaluation
 from tests.factories.accounts import UserFactory
 from tests.factories.certification import evaluation_through_workflow
@@ -106,7 +106,7 @@ def test_an_appeal_cannot_award_more_than_the_computed_level(appeal, administrat
 def test_a_dismissed_appeal_leaves_the_level(appeal, lower_decision, administrator):
     decided = services.appeal_decide(appeal=appeal, actor=administrator, upheld=False, note="评定有据")
     assert decided.status == Appeal.Status.DISMISSED and decided.result is None
-    assert services.decision_current(caregiver=lower_decision.caregiver) == lower_decision
+    assert selectors.decision_current(caregiver=lower_decision.caregiver) == lower_decision
     with pytest.raises(ValidationError):
         services.appeal_decide(appeal=appeal, actor=administrator, upheld=False, note="再次处理")
 

@@ -4,7 +4,7 @@ import pytest
 from wagtail.models import ModelLogEntry
 
 from certification.certificates import services as certificates
-from certification.evaluations import services
+from certification.evaluations import selectors, services
 from certification.models import Certificate, Evaluation, ServiceIncident, StarLevelRule
 from tests.factories.servicedata import incident
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def test_a_level_the_record_still_supports_stands(decided_evaluation, qualified_caregiver):
     incident(qualified_caregiver, substantiated=False, kind=ServiceIncident.Kind.LIABILITY_ACCIDENT)
     assert services.downgrade_check(caregiver=qualified_caregiver, cause="未查实") is None
-    assert services.decision_current(caregiver=qualified_caregiver) == decided_evaluation
+    assert selectors.decision_current(caregiver=qualified_caregiver) == decided_evaluation
 
 
 def test_a_substantiated_complaint_lowers_the_level(

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.models import Role
 from certification.models import ServiceDataImport
-from certification.servicedata import services
+from certification.servicedata import services, validation
 from tests.factories.accounts import CaregiverFactory, InstitutionFactory
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +48,7 @@ def import_for(caregivers, *, batch_key, substantiated=False, kind="complaint"):
         incidents=incidents,
         source=ServiceDataImport.Source.API,
         batch_key=batch_key,
-        payload_sha256=services.payload_digest(months=months, incidents=incidents),
+        payload_sha256=validation.payload_digest(months=months, incidents=incidents),
     )
 
 

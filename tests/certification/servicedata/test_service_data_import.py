@@ -12,7 +12,7 @@ from wagtail.models import ModelLogEntry
 
 from certification.evaluations import tasks
 from certification.models import ServiceDataImport, ServiceIncident, ServiceMonth
-from certification.servicedata import clients, imports, services
+from certification.servicedata import clients, imports, services, validation
 from certification.servicedata.validation import ServiceDataConflict, ServiceDataRejected
 from tests.factories.accounts import CaregiverFactory, valid_national_id
 from tests.factories.spreadsheets import HOSTILE_XLSX, csv_bytes, hostile_xlsx, xlsx_bytes
@@ -60,7 +60,7 @@ def run(*, months=(), incidents=(), batch_key="batch-1", client=None, **kwargs):
         incidents=incidents,
         source=ServiceDataImport.Source.API,
         batch_key=batch_key,
-        payload_sha256=services.payload_digest(months=months, incidents=incidents),
+        payload_sha256=validation.payload_digest(months=months, incidents=incidents),
         client=client,
         **kwargs,
     )

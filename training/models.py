@@ -6,7 +6,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.shortcuts import redirect
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -126,13 +125,6 @@ class CoursePage(Page):
     def lessons(self):
         return LessonPage.objects.child_of(self).live().order_by("path")
 
-    def get_context(self, request, *args, **kwargs):
-        from .selectors import course_progress_for
-
-        context = super().get_context(request, *args, **kwargs)
-        context.update(course_progress_for(course=self, user=request.user))
-        return context
-
 
 class LessonPage(Page):
     minutes = models.PositiveSmallIntegerField(
@@ -155,34 +147,9 @@ class LessonPage(Page):
     def hours(self) -> Decimal:
         return (Decimal(self.minutes) / Decimal(45)).quantize(Decimal("0.1"))
 
-    def serve(self, request, *args, **kwargs):
-        from .selectors import enrollment_for
-        from .services import lesson_visit_record
-
-        if getattr(request, "is_preview", False):
-            return super().serve(request, *args, **kwargs)
-        # Lessons are for enrolled learners; the course page explains how to enrol.
-        course = self.course
-        enrollment = enrollment_for(user=request.user, course_id=course.pk)
-        if enrollment is None:
-            return redirect(course.url)
-        self.enrollment = enrollment
-        self.visit = lesson_visit_record(enrollment=enrollment, lesson=self)
-        return super().serve(request, *args, **kwargs)
-
     @cached_property
     def course(self) -> "CoursePage":
         return CoursePage.objects.get(path=self.path[: -self.steplen])
-
-    def get_context(self, request, *args, **kwargs):
-        from .selectors import enrollment_for, lesson_navigation
-
-        context = super().get_context(request, *args, **kwargs)
-        enrollment = getattr(self, "enrollment", None)
-        if enrollment is None:
-            enrollment = enrollment_for(user=request.user, course_id=self.course.pk)
-        context.update(lesson_navigation(lesson=self, enrollment=enrollment, visit=getattr(self, "visit", None)))
-        return context
 
 
 class Enrollment(models.Model):

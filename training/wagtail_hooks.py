@@ -1,3 +1,4 @@
+from django.shortcuts import redirect
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -7,8 +8,8 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from accounts.guards import AdministratorMenuItem
 
-from . import admin_views, reports
-from .models import TrainingBatch
+from . import admin_views, reports, selectors, services
+from .models import LessonPage, TrainingBatch
 
 
 class TrainingBatchViewSet(ModelViewSet):
@@ -103,3 +104,18 @@ def register_training_log_actions(actions):
         "carestar.batch.roster_remove", _("Remove from roster"), _("Caregiver taken off the roster")
     )
     actions.register_action("carestar.batch.attendance", _("Record attendance"), _("Attendance recorded"))
+
+
+@hooks.register("before_serve_page")
+def lessons_for_enrolled_learners(page, request, serve_args, serve_kwargs):
+    """A lesson is for its course's learners (the course page explains how to enrol); serving it records the
+    visit that the minimum study time counts from. Previews are not served through here."""
+    if not isinstance(page, LessonPage):
+        return None
+    course = page.course
+    enrollment = selectors.enrollment_for(user=request.user, course_id=course.pk)
+    if enrollment is None:
+        return redirect(course.url)
+    page.enrollment = enrollment
+    page.visit = services.lesson_visit_record(enrollment=enrollment, lesson=page)
+    return None

@@ -1,6 +1,7 @@
 """The caregiver chooser: every admin form that names a caregiver searches instead of listing 10^5 names."""
 
 from django import forms
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
 from django.utils.translation import gettext_lazy
 from wagtail.admin.forms.choosers import BaseFilterForm
@@ -10,21 +11,33 @@ from .guards import AdministratorRequiredMixin
 from .models import CaregiverProfile
 
 
-class CaregiverFilterForm(BaseFilterForm):
+class SearchFilterForm(BaseFilterForm):
+    """A chooser's one search box; a subclass says what it matches (`matching`) and labels the box."""
+
     q = forms.CharField(
-        label=gettext_lazy("Name, institution or identity card number"),
+        label=gettext_lazy("Search"),
         required=False,
         widget=forms.TextInput(attrs={"data-chooser-modal-search-filter": True}),
     )
+
+    def matching(self, query: str) -> Q:
+        raise ImproperlyConfigured(f"{type(self).__name__} must say what its search matches.")
 
     def filter(self, objects):
         query = self.cleaned_data.get("q", "").strip()
         if query:
             self.is_searching, self.search_query = True, query
-            objects = objects.filter(
-                Q(user__name__icontains=query) | Q(institution__name__icontains=query) | Q(national_id=query.upper())
-            )
+            objects = objects.filter(self.matching(query))
         return objects
+
+
+class CaregiverFilterForm(SearchFilterForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].label = gettext_lazy("Name, institution or identity card number")
+
+    def matching(self, query: str) -> Q:
+        return Q(user__name__icontains=query) | Q(institution__name__icontains=query) | Q(national_id=query.upper())
 
 
 class AdministratorsSearchChooserViewSet(ChooserViewSet):

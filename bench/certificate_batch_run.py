@@ -47,9 +47,10 @@ def main(size: int) -> None:
     from django.utils import timezone
 
     from accounts import services as account_services
-    from accounts.models import CaregiverProfile, County, Institution, Role, User
-    from accounts.national_id import national_id_check_character
-    from certification.models import Evaluation, StarLevelRule, StarRuleSet
+    from accounts.models import County, Institution, Role
+    from certification.models import StarLevelRule, StarRuleSet
+
+    from .decisions import decided_caregivers
 
     county = County.objects.create(code="140502", name="城区")
     institution = Institution.objects.create(code="BENCH-1", name="基准测试机构", kind="elderly_care", county=county)
@@ -57,37 +58,7 @@ def main(size: int) -> None:
     assessor = account_services.user_create(username="bench-assessor", password="x", name="考评员", role=Role.ASSESSOR)
     rule_set = StarRuleSet.objects.create(name="基准", version="1", effective_from=timezone.localdate())
     StarLevelRule.objects.create(rule_set=rule_set, level=3)
-    surnames, given = "王李张刘陈杨赵黄周吴徐孙马胡朱郭何罗高林", "秀英桂兰玉梅丽华建国志强海燕春燕红霞淑珍凤英文静"
-    users = User.objects.bulk_create(
-        User(username=f"bench{n:05d}", name=surnames[n % 20] + given[n % 24] + given[(n * 7) % 24], role=Role.CAREGIVER)
-        for n in range(size)
-    )
-    profiles = []
-    for n, user in enumerate(users):
-        first_17 = f"140502{1970 + n % 30}0101{n % 1000:03d}"
-        profiles.append(
-            CaregiverProfile(
-                user=user,
-                gender="F",
-                national_id=first_17 + national_id_check_character(first_17),
-                institution=institution,
-                employed_since=timezone.localdate(),
-            )
-        )
-    profiles = CaregiverProfile.objects.bulk_create(profiles)
-    Evaluation.objects.bulk_create(
-        Evaluation(
-            caregiver=profile,
-            assessor=assessor,
-            rule_set=rule_set,
-            practical_score=90,
-            computed_level=3,
-            level=3,
-            status=Evaluation.Status.DECIDED,
-            decided_at=timezone.now(),
-        )
-        for profile in profiles
-    )
+    decided_caregivers(count=size, institution=institution, assessor=assessor, rule_set=rule_set, prefix="bench")
     connection.close()
 
     from django.conf import settings

@@ -109,57 +109,30 @@ def prepare(count: int) -> tuple[list[int], list[str], int]:
     from django.db import connection
     from django.utils import timezone
 
-    from accounts.models import CaregiverProfile, Institution, Role, User
-    from accounts.national_id import national_id_check_character
-    from certification.models import Evaluation, Exam, StarRuleSet
+    from accounts.models import Institution, User
+    from certification.models import Exam, StarRuleSet
     from training.models import Enrollment
+
+    from .decisions import decided_caregivers
 
     institution = Institution.objects.order_by("pk").first()
     assessor = User.objects.get(username="assessor1")
     rule_set = StarRuleSet.objects.order_by("-effective_from").first()
     exam = Exam.objects.order_by("pk").first()
-    surnames, given = "王李张刘陈杨赵黄周吴徐孙马胡朱郭何罗高林", "秀英桂兰玉梅丽华建国志强海燕春燕红霞淑珍凤英文静"
-    password = make_password(PASSWORD)
-    users = User.objects.bulk_create(
-        User(
-            username=f"soak{n:05d}",
-            password=password,
-            name=surnames[n % 20] + given[n % 24] + given[(n * 7) % 24],
-            role=Role.CAREGIVER,
-        )
-        for n in range(count)
+    evaluations = decided_caregivers(
+        count=count,
+        institution=institution,
+        assessor=assessor,
+        rule_set=rule_set,
+        prefix="soak",
+        password=make_password(PASSWORD),
     )
-    profiles = []
-    for n, user in enumerate(users):
-        first_17 = f"1405021980{n % 12 + 1:02d}{n % 28 + 1:02d}{n % 1000:03d}"
-        profiles.append(
-            CaregiverProfile(
-                user=user,
-                gender="F",
-                national_id=first_17 + national_id_check_character(first_17),
-                institution=institution,
-                employed_since=timezone.localdate(),
-            )
-        )
-    profiles = CaregiverProfile.objects.bulk_create(profiles)
     Enrollment.objects.bulk_create(
-        Enrollment(caregiver=profile, course=exam.course, completed_at=timezone.now()) for profile in profiles
-    )
-    evaluations = Evaluation.objects.bulk_create(
-        Evaluation(
-            caregiver=profile,
-            assessor=assessor,
-            rule_set=rule_set,
-            practical_score=90,
-            computed_level=3,
-            level=3,
-            status=Evaluation.Status.DECIDED,
-            decided_at=timezone.now(),
-        )
-        for profile in profiles
+        Enrollment(caregiver_id=evaluation.caregiver_id, course=exam.course, completed_at=timezone.now())
+        for evaluation in evaluations
     )
     evaluation_ids = [evaluation.pk for evaluation in evaluations]
-    usernames = [user.username for user in users]
+    usernames = [f"soak{n:05d}" for n in range(count)]
     connection.close()
     return evaluation_ids, usernames, exam.pk
 

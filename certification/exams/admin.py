@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -12,7 +13,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
-from wagtail.admin.forms.choosers import BaseFilterForm
 from wagtail.admin.panels import ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
@@ -20,7 +20,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import HeaderButton
 from wagtail.admin.widgets.button import MenuItem
 
-from accounts.choosers import AdministratorsSearchChooserViewSet
+from accounts.choosers import AdministratorsSearchChooserViewSet, SearchFilterForm
 from accounts.guards import administrator_required
 
 from . import imports, selectors, services
@@ -36,19 +36,9 @@ def register_exam_log_actions(actions):
     actions.register_action("carestar.question.import", _("Import questions"), _("Questions imported"))
 
 
-class QuestionFilterForm(BaseFilterForm):
-    q = forms.CharField(
-        label=gettext_lazy("Search"),
-        required=False,
-        widget=forms.TextInput(attrs={"data-chooser-modal-search-filter": True}),
-    )
-
-    def filter(self, objects):
-        query = self.cleaned_data.get("q", "").strip()
-        if query:
-            self.is_searching, self.search_query = True, query
-            objects = objects.filter(text__icontains=query)
-        return objects
+class QuestionFilterForm(SearchFilterForm):
+    def matching(self, query: str) -> Q:
+        return Q(text__icontains=query)
 
 
 class QuestionChooserViewSet(AdministratorsSearchChooserViewSet):

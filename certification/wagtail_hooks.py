@@ -14,7 +14,7 @@ from .evaluations.appeal_admin import AppealViewSet
 from .exams.admin import exam_attempt_viewset, exam_override_viewset, exam_viewset, question_viewset
 from .practicals.admin import practical_assessment_viewset, practical_template_viewset
 from .rules.admin import RuleSetViewSet
-from .servicedata import wagtail_hooks as servicedata_hooks  # noqa: F401  (service data screens and log actions)
+from .servicedata import admin as servicedata_admin  # noqa: F401  (service data screens and log actions)
 
 
 @hooks.register("register_log_actions")

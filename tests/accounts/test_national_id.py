@@ -17,8 +17,9 @@ def test_the_standards_example_is_valid():
     assert national_id_check_character(STANDARD_EXAMPLE[:17]) == "X"
 
 
-def test_lower_case_x_is_accepted():
+def test_lower_case_x_is_accepted_and_stored_upper_case():
     validate_national_id(STANDARD_EXAMPLE.lower())
+    assert national_id_normalize(STANDARD_EXAMPLE.lower()) == STANDARD_EXAMPLE
 
 
 def test_full_width_digits_are_read_as_the_same_number():

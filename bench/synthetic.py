@@ -278,9 +278,9 @@ def _populate_library_and_courses() -> list[int]:
 
     home = HomePage.objects.first()
     if home is None:
-        from content.management.commands.seed_demo import Command as SeedDemo
+        from content.demo import site_home
 
-        home = SeedDemo().site_home()
+        home = site_home()
     account_services.role_groups_ensure()
     bodies = [account_services.training_body_create(code=f"BENCH-T{n}", name=f"基准培训机构{n}") for n in range(5)]
     courses = []

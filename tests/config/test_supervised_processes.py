@@ -40,6 +40,8 @@ class Supervised:
             HOST="127.0.0.1",
             PORT=str(_free_port()),
         )
+        # Every pid supervisord reported: each program leads its own process group, which the teardown ends.
+        self.seen: set[int] = set()
         (var_dir / "log").mkdir(parents=True)
         (var_dir / "broker").mkdir()
         self.process = subprocess.Popen(
@@ -64,7 +66,23 @@ class Supervised:
             name, state, *rest = line.split()
             if state == "RUNNING":
                 pids[name] = int(rest[1].rstrip(","))
+        self.seen.update(pids.values())
         return pids
+
+    def stop(self) -> None:
+        """Ctrl-C's way first; then whatever is left of any program, so that no test leaves a process behind."""
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGINT)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        for pid in self.seen:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def wait_for(self, condition, *, timeout: float = 60.0) -> dict[str, int]:
         deadline = time.monotonic() + timeout
@@ -80,9 +98,7 @@ class Supervised:
 def supervised(tmp_path):
     processes = Supervised(tmp_path / "var")
     yield processes
-    if processes.process.poll() is None:
-        os.killpg(processes.process.pid, signal.SIGKILL)
-        processes.process.wait()
+    processes.stop()
 
 
 def test_a_killed_worker_is_started_again_and_the_others_keep_running(supervised):

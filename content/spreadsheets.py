@@ -612,8 +612,9 @@ def _xlsx_rows(data: bytes, budget: _Budget):
             yield from _Workbook(archive, budget).rows()
         except expat.ExpatError:
             raise _damaged()
-        # What a zip whose members are cut short, unsupported or encrypted raises while they are read.
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError):
+        # What a zip whose members are cut short, unsupported or encrypted raises while they are read (an unsupported
+        # compression method is a RuntimeError's subclass).
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, ValueError):
             raise _damaged()
 
 

@@ -11,6 +11,13 @@ VAR_DIR=$(cd "${VAR_DIR:-var}" && pwd)
 export VAR_DIR
 export BROKER_DATA_DIR=${BROKER_DATA_DIR:-$VAR_DIR/broker}
 mkdir -p "$VAR_DIR/log" "$BROKER_DATA_DIR"
+case "$VAR_DIR$BROKER_DATA_DIR" in
+  *[[:space:]]*) echo "VAR_DIR and BROKER_DATA_DIR may not contain spaces: $VAR_DIR" >&2; exit 1 ;;
+esac
+if [ ${#BROKER_DATA_DIR} -gt 90 ]; then
+  echo "BROKER_DATA_DIR is too long for the broker's Unix socket (at most 90 characters): $BROKER_DATA_DIR" >&2
+  exit 1
+fi
 # Migrations and demo data first, with the broker up so that the tasks they queue are kept for the worker.
 socket=$BROKER_DATA_DIR/redis.sock
 scripts/embedded-redis.sh "$BROKER_DATA_DIR" >>"$VAR_DIR/log/broker.log" 2>&1 &
@@ -20,6 +27,10 @@ for _ in $(seq 1 100); do
   redis-cli -s "$socket" ping >/dev/null 2>&1 && break
   sleep 0.1
 done
+if ! redis-cli -s "$socket" ping >/dev/null 2>&1; then
+  echo "The embedded broker did not start: see $VAR_DIR/log/broker.log (is another make run using $VAR_DIR?)" >&2
+  exit 1
+fi
 .venv/bin/python manage.py migrate --noinput
 .venv/bin/python manage.py seed_demo
 redis-cli -s "$socket" shutdown >/dev/null

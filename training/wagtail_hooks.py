@@ -106,16 +106,21 @@ def register_training_log_actions(actions):
     actions.register_action("carestar.batch.attendance", _("Record attendance"), _("Attendance recorded"))
 
 
-@hooks.register("before_serve_page")
-def lessons_for_enrolled_learners(page, request, serve_args, serve_kwargs):
+# Inside Wagtail's own checks (order 1 > its view restrictions' 0, and after the before_serve_page hooks that
+# refuse other request methods): only a request that may see the lesson records a visit.
+@hooks.register("on_serve_page", order=1)
+def lessons_for_enrolled_learners(serve_page):
     """A lesson is for its course's learners (the course page explains how to enrol); serving it records the
     visit that the minimum study time counts from. Previews are not served through here."""
-    if not isinstance(page, LessonPage):
-        return None
-    course = page.course
-    enrollment = selectors.enrollment_for(user=request.user, course_id=course.pk)
-    if enrollment is None:
-        return redirect(course.url)
-    page.enrollment = enrollment
-    page.visit = services.lesson_visit_record(enrollment=enrollment, lesson=page)
-    return None
+
+    def serve(page, request, serve_args, serve_kwargs):
+        if isinstance(page, LessonPage):
+            course = page.course
+            enrollment = selectors.enrollment_for(user=request.user, course_id=course.pk)
+            if enrollment is None:
+                return redirect(course.url)
+            page.enrollment = enrollment
+            page.visit = services.lesson_visit_record(enrollment=enrollment, lesson=page)
+        return serve_page(page, request, serve_args, serve_kwargs)
+
+    return serve

@@ -88,7 +88,10 @@ def read_rows(*, name: str, content: bytes) -> list[tuple[int, list[str]]]:
             for number, cells in raw_rows:
                 if not rows and number != 1:
                     rows.append((1, []))  # the heading row is empty
-                rows.append((number, [cell_text(value) for value in cells]))
+                texts = [cell_text(value) for value in cells]
+                if rows and not any(text.strip() for text in texts):
+                    continue  # a blank-looking row holds no question and must not count towards the limit
+                rows.append((number, texts))
                 # One question more than a file may hold is enough for parse_rows to refuse it.
                 if len(rows) > MAX_ROWS + 1:
                     break

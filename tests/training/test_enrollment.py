@@ -168,3 +168,14 @@ def test_a_course_checks_its_target_star_levels_and_prerequisites(course):
     with pytest.raises(ValidationError) as itself:
         course.full_clean()
     assert "prerequisites" in itself.value.message_dict
+
+
+def test_an_options_request_to_a_lesson_counts_no_visit(client, caregiver, course):
+    lesson = course.lessons().first()
+    services.enrollment_create(caregiver=caregiver, course=course)
+    client.force_login(caregiver.user)
+
+    response = client.options(lesson.url)
+
+    assert "GET" in response["Allow"]
+    assert not LessonVisit.objects.filter(lesson=lesson).exists()

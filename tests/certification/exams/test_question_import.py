@@ -256,3 +256,14 @@ def test_the_import_screen_refuses_a_file_over_5_mb_without_reading_it_whole(cli
     response = client.post("/admin/questions/import/", {"file": upload})
     assert response.status_code == 200 and "文件超过 5 MB" in response.content.decode()
     assert read == [imports.MAX_BYTES + 1]
+
+
+def test_rows_of_spaces_do_not_count_towards_the_limit_nor_cut_the_file_short(admin_user):
+    blank = ["   "] + [""] * (len(HEADING) - 1)
+    rows = [HEADING, blank, blank] + [
+        row(kind="判断", text=f"第 {n} 题", answer="正确") for n in range(imports.MAX_ROWS + 1)
+    ]
+    with pytest.raises(ValidationError) as raised:
+        imports.questions_import(name="q.xlsx", content=xlsx(rows), user=admin_user)
+    assert "5000" in raised.value.messages[0]
+    assert not Question.objects.exists()

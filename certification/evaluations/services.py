@@ -297,7 +297,7 @@ def _decided_revision(
     reason: str,
     actor: User | None,
     action: str,
-    cause: str = "",
+    cause: str | None = None,
     **fields,
 ) -> Evaluation:
     """A new decision that revises `original` under its rule set and practical score (an upheld appeal, a
@@ -318,7 +318,7 @@ def _decided_revision(
     _decide(revision, decided_at=timezone.now())
     revision.save()
     data = {"before": _state(original), "after": _state(revision)}
-    if cause:
+    if cause is not None:
         data["cause"] = cause
     log(revision, action, user=actor, data=data)
     _after_decision(revision)

@@ -27,14 +27,22 @@ def client_address(request) -> str:
     return str(parsed)
 
 
+WINDOW_SECONDS = 60
+now = time.time  # the clock the windows are counted on
+
+
 def allow(request, scope: str, per_minute: int) -> bool:
-    key = f"ratelimit:{scope}:{client_address(request)}:{int(time.time() // 60)}"
+    key = f"ratelimit:{scope}:{client_address(request)}:{int(now() // WINDOW_SECONDS)}"
     cache.add(key, 0, timeout=70)
     try:
         return cache.incr(key) <= per_minute
     except ValueError:  # the key expired between add and incr
         cache.add(key, 1, timeout=70)
         return True
+
+
+def seconds_to_next_window() -> int:
+    return WINDOW_SECONDS - int(now() % WINDOW_SECONDS)
 
 
 def rate_limited(scope: str):
@@ -45,7 +53,7 @@ def rate_limited(scope: str):
         def wrapped(request, *args, **kwargs):
             if not allow(request, scope, settings.VERIFY_RATE_LIMIT_PER_MINUTE):
                 response = render(request, "certification/rate_limited.html", status=429)
-                response["Retry-After"] = "60"
+                response["Retry-After"] = str(seconds_to_next_window())
                 return response
             return view(request, *args, **kwargs)
 

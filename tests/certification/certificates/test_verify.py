@@ -108,16 +108,23 @@ def test_is_this_file_genuine(client, certificate):
     assert empty.context["result"] is None and empty.context["file_form"].errors["file"]
 
 
-def test_lookups_are_rate_limited(client, certificate, settings):
+def test_lookups_are_rate_limited(client, certificate, settings, monkeypatch):
     from django.core.cache import cache
 
+    from certification.certificates import ratelimit
+
+    now = [1_800_000_000.0 + 15]  # 15 s into a window, whatever the wall clock says
+    monkeypatch.setattr(ratelimit, "now", lambda: now[0])
     cache.clear()
     settings.VERIFY_RATE_LIMIT_PER_MINUTE = 3
     url = f"/verify/{certificate.verification_code}/"
     assert [client.get(url).status_code for _ in range(3)] == [200, 200, 200]
     refused = client.get(url)
-    assert refused.status_code == 429 and refused["Retry-After"] == "60"
+    assert refused.status_code == 429 and refused["Retry-After"] == "45"
     assert client.get("/verify/", {"number": certificate.verification_code}).status_code == 429
+
+    now[0] += 45  # the next window
+    assert client.get(url).status_code == 200
     cache.clear()
 
 

@@ -4,8 +4,13 @@ certificates (certificate_batch, soak)."""
 import datetime
 
 
-def decided_caregivers(*, count: int, institution, assessor, rule_set, prefix: str, password: str = "") -> list:
-    """`count` caregivers of `institution`, each with a decided 3-star evaluation; returns the evaluations."""
+def decided_caregivers(
+    *, count: int, institution, assessor, rule_set, prefix: str, password: str = "", decided: bool = True
+) -> list:
+    """`count` caregivers of `institution`, each with a decided 3-star evaluation; returns the evaluations.
+
+    `decided=False` leaves each one proposed, for the caller to decide (`decide`) when it wants it decided.
+    """
     from django.utils import timezone
 
     from accounts.models import CaregiverProfile, Role, User
@@ -45,8 +50,19 @@ def decided_caregivers(*, count: int, institution, assessor, rule_set, prefix: s
             practical_score=90,
             computed_level=3,
             level=3,
-            status=Evaluation.Status.DECIDED,
-            decided_at=timezone.now(),
+            status=Evaluation.Status.DECIDED if decided else Evaluation.Status.PROPOSED,
+            decided_at=timezone.now() if decided else None,
         )
         for profile in profiles
+    )
+
+
+def decide(evaluation_ids: list[int]) -> None:
+    """Decide proposed evaluations now, as the second reviewer's confirmation would."""
+    from django.utils import timezone
+
+    from certification.models import Evaluation
+
+    Evaluation.objects.filter(pk__in=evaluation_ids, status=Evaluation.Status.PROPOSED).update(
+        status=Evaluation.Status.DECIDED, decided_at=timezone.now()
     )

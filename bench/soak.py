@@ -50,6 +50,7 @@ def run(*, repeat: int) -> list[Row]:
         Row(NAME, case, "exam answer errors", figures["answer_errors"], "answers"),
         Row(NAME, case, "exams submitted", figures["exams_submitted"], "attempts"),
         Row(NAME, case, "beat ticks of the 1-minute job", figures["beat_ticks"], "ticks"),
+        Row(NAME, case, "certificate tasks queued again by beat", figures["requeued_by_beat"], "tasks"),
         Row(NAME, case, "worker answering again after SIGKILL", figures["worker_back_after_s"], "s"),
         Row(
             NAME, case, "burst certificates held by the killed worker", figures["burst_waiting_after_restart"], "tasks"

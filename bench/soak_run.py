@@ -126,6 +126,9 @@ def prepare(count: int) -> tuple[list[int], list[str], int]:
         rule_set=rule_set,
         prefix="soak",
         password=make_password(PASSWORD),
+        # Decided one by one as the drive queues them: beat's recovery job only looks at decisions that have
+        # waited CERTIFICATE_REQUEUE_AFTER_SECONDS, as a real decision's would.
+        decided=False,
     )
     Enrollment.objects.bulk_create(
         Enrollment(caregiver_id=evaluation.caregiver_id, course=exam.course, completed_at=timezone.now())
@@ -181,6 +184,8 @@ def main() -> None:
     from certification.models import Certificate
     from config.celery import app
 
+    from .decisions import decide
+
     probes, probe_failures, latencies = 0, 0, []
     queued, deliveries = [], 0
     answers_saved, answer_errors, submitted, candidates_started = 0, 0, 0, 0
@@ -207,6 +212,7 @@ def main() -> None:
             next_issue += issue_interval
             evaluation_id = evaluation_ids[len(queued)]
             queued.append(evaluation_id)
+            decide([evaluation_id])
             certificate_issue_task.delay(evaluation_id)
             deliveries += 1
             if len(queued) % 10 == 0:
@@ -233,6 +239,7 @@ def main() -> None:
                 candidate = None
         if killed_at is None and now - start >= kill_at:
             # A burst first, so that the worker dies with tasks in hand that it has not acknowledged.
+            decide(evaluation_ids[-burst:] if burst else [])
             for evaluation_id in evaluation_ids[-burst:] if burst else []:
                 queued.append(evaluation_id)
                 certificate_issue_task.delay(evaluation_id)
@@ -276,8 +283,12 @@ def main() -> None:
     per_decision = {}
     for evaluation_id in originals.values_list("evaluation_id", flat=True):
         per_decision[evaluation_id] = per_decision.get(evaluation_id, 0) + 1
-    beat_ticks = (
-        (var_dir.parent / "soak-serve.log").read_text().count("Scheduler: Sending due task attempts-close-overdue")
+    serve_output = (var_dir.parent / "soak-serve.log").read_text()
+    beat_ticks = serve_output.count("Scheduler: Sending due task attempts-close-overdue")
+    requeued = sum(
+        sum(int(n) for n in re.findall(r"'(?:pending|issue|withdraw|batch_items)': (\d+)", line))
+        for line in serve_output.splitlines()
+        if "certificate work queued again" in line
     )
 
     log("SIGINT to supervisord, as Ctrl-C would")
@@ -310,6 +321,7 @@ def main() -> None:
                 "answer_errors": answer_errors,
                 "exams_submitted": submitted,
                 "beat_ticks": beat_ticks,
+                "requeued_by_beat": requeued,
                 "worker_back_after_s": restart_seconds,
                 "burst_waiting_after_restart": burst_waiting,
                 "stop_seconds": stop_seconds,

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
@@ -166,6 +166,8 @@ def certificate_issue(*, evaluation_id: int, notify: bool = True) -> Certificate
             .get(pk=evaluation_id, status=Evaluation.Status.DECIDED)
         )
         certificate = Certificate.objects.filter(evaluation=evaluation, kind=Certificate.Kind.ORIGINAL).first()
+        if certificate is not None and certificate.status != Certificate.Status.PENDING:
+            return certificate  # a repeat of a task that has done its work
         if certificate is None:
             _lock_holder(evaluation.caregiver_id)
             if _decision_outdated(evaluation):
@@ -232,17 +234,33 @@ def certificate_reissue(*, certificate: Certificate, actor: User, reason: str) -
             star_level=original.star_level,
             valid_until=original.valid_until,
         )
+    return _complete_reissue(successor=successor, actor=actor)
+
+
+def _complete_reissue(*, successor: Certificate, actor: User | None) -> Certificate:
+    predecessor = successor.predecessor
     return _complete(
         certificate_id=successor.pk,
         actor=actor,
         action="carestar.certificate.reissue",
         data={
-            "predecessor": original.serial_number,
-            "reason": reason,
-            "before": {"holder_name": original.holder_name},
+            "predecessor": predecessor.serial_number,
+            "reason": successor.issue_reason,
+            "before": {"holder_name": predecessor.holder_name},
             "after": {"holder_name": successor.holder_name},
         },
     )
+
+
+def certificate_pending_complete(*, certificate_id: int) -> Certificate:
+    """Finish a certificate left pending by a crash: an original through its issue, a re-issue as the re-issue.
+
+    The re-issue's audit entry then names no user: the platform finished what the administrator started.
+    """
+    certificate = Certificate.objects.select_related("predecessor").get(pk=certificate_id)
+    if certificate.kind == Certificate.Kind.ORIGINAL:
+        return certificate_issue(evaluation_id=certificate.evaluation_id) or certificate
+    return _complete_reissue(successor=certificate, actor=None)
 
 
 def certificate_revoke(*, certificate: Certificate, actor: User, reason: str) -> Certificate:
@@ -474,3 +492,98 @@ def certificate_batch_items_process(*, item_ids: list[int]) -> list[int]:
 
 def certificate_batch_item_failed(*, item_id: int, error: str) -> None:
     CertificateBatchItem.objects.filter(pk=item_id, certificate__isnull=True).update(error=error[:300])
+
+
+# --- Recovery ----------------------------------------------------------------------------------------------
+
+
+def certificates_requeue_lost(*, now: datetime.datetime | None = None, limit: int = 500) -> dict[str, int]:
+    """Queue again the certificate work whose task never ran; beat calls it every minute.
+
+    The broker can lose a task whose worker is killed at the instant it takes it. Whatever is still undone
+    CERTIFICATE_REQUEUE_AFTER_SECONDS after it was queued goes round again: a decision in force without its
+    certificate (or, at level 0, with its holder's certificates not yet withdrawn), a pending certificate, a
+    batch none of whose items has moved for that long, a notice not sent. Every task is idempotent, so work
+    that was only slow costs a repeat, never a second certificate. Returns what was queued, per kind.
+    """
+    from .tasks import (
+        certificate_batch_items_task,
+        certificate_issue_task,
+        certificate_notify_task,
+        certificate_pending_complete_task,
+    )
+
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(seconds=settings.CERTIFICATE_REQUEUE_AFTER_SECONDS)
+    waiting_items = CertificateBatchItem.objects.filter(certificate__isnull=True, error="")
+    pending = Certificate.objects.filter(status=Certificate.Status.PENDING, created_at__lt=cutoff)
+    pending_ids = list(pending.order_by("pk").values_list("pk", flat=True)[:limit])
+
+    in_force = Evaluation.objects.in_force().filter(decided_at__lt=cutoff)
+    without_certificate = (
+        in_force.filter(level__gte=1)
+        .exclude(pk__in=Certificate.objects.filter(kind=Certificate.Kind.ORIGINAL).values("evaluation_id"))
+        .exclude(pk__in=waiting_items.values("evaluation_id"))
+        .select_related("caregiver__user")
+        .order_by("pk")[:limit]
+    )
+    issue_ids = []
+    for evaluation in without_certificate:
+        try:
+            font_subsets(evaluation.caregiver.name)
+        except MissingGlyphsError:
+            continue  # refused until the name is corrected or a font added; its task already said so
+        issue_ids.append(evaluation.pk)
+    withdraw_ids = list(
+        in_force.filter(level=0)
+        .filter(
+            Exists(
+                Certificate.objects.filter(
+                    caregiver_id=OuterRef("caregiver_id"),
+                    status=Certificate.Status.VALID,
+                    created_at__lt=OuterRef("decided_at"),
+                )
+            )
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+    # A batch still moving is left alone, however long it has run; one that has stopped goes round again.
+    stalled = (
+        CertificateBatch.objects.filter(created_at__lt=cutoff)
+        .filter(Exists(waiting_items.filter(batch=OuterRef("pk"))))
+        .exclude(items__certificate__created_at__gte=cutoff)
+    )
+    stalled_items = list(waiting_items.filter(batch__in=stalled).order_by("pk").values_list("pk", flat=True)[:limit])
+
+    unnotified = list(
+        Certificate.objects.filter(
+            status=Certificate.Status.VALID,
+            notified_at__isnull=True,
+            created_at__lt=cutoff,
+            created_at__gte=now - datetime.timedelta(days=7),  # older certificates predate the notices
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+    for certificate_id in pending_ids:
+        certificate_pending_complete_task.delay(certificate_id)
+    for evaluation_id in issue_ids + withdraw_ids:
+        certificate_issue_task.delay(evaluation_id)
+    size = settings.CERTIFICATE_BATCH_CHUNK
+    for start in range(0, len(stalled_items), size):
+        certificate_batch_items_task.delay(stalled_items[start : start + size])
+    for certificate_id in unnotified:
+        certificate_notify_task.delay(certificate_id)
+    queued = {
+        "pending": len(pending_ids),
+        "issue": len(issue_ids),
+        "withdraw": len(withdraw_ids),
+        "batch_items": len(stalled_items),
+        "notify": len(unnotified),
+    }
+    if any(queued.values()):
+        logger.warning("certificate work queued again after it went missing: %s", queued)
+    return queued

@@ -14,6 +14,16 @@ def certificate_issue_task(evaluation_id: int) -> str:
     return certificate.serial_number if certificate else ""
 
 
+@shared_task(name="certification.tasks.certificate_pending_complete_task", **RETRYING)
+def certificate_pending_complete_task(certificate_id: int) -> str:
+    return services.certificate_pending_complete(certificate_id=certificate_id).serial_number
+
+
+@shared_task(name="certification.tasks.certificates_requeue_lost_task")
+def certificates_requeue_lost_task() -> dict[str, int]:
+    return services.certificates_requeue_lost()
+
+
 @shared_task(name="certification.tasks.certificate_notify_task", **RETRYING)
 def certificate_notify_task(certificate_id: int) -> bool:
     return services.certificate_notify(certificate_id=certificate_id)

@@ -203,6 +203,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "certification.tasks.certificates_mark_expired_task",
         "schedule": 60 * 60,
     },
+    "certificates-requeue-lost": {
+        "task": "certification.tasks.certificates_requeue_lost_task",
+        "schedule": 60,
+    },
     "certificates-remind-expiring": {
         "task": "certification.tasks.certificates_remind_expiring_task",
         "schedule": 24 * 60 * 60,
@@ -247,9 +251,13 @@ CERTIFICATE_FONT_FAMILY = os.environ.get("CERTIFICATE_FONT_FAMILY", "Noto Sans C
 # Fonts for characters the main family lacks (rare given names in CJK Extensions A and B), in order.
 CERTIFICATE_FALLBACK_FONT_FAMILIES = env_list("CERTIFICATE_FALLBACK_FONT_FAMILIES", "HanaMinA,HanaMinB,BabelStone Han")
 
-# Days before expiry on which holders and their managers are reminded.
 # Certificates of a batch per Celery message.
 CERTIFICATE_BATCH_CHUNK = int(os.environ.get("CERTIFICATE_BATCH_CHUNK", "10"))
+# Certificate work still undone this long after it was queued (a decision without its certificate, a pending
+# certificate, a batch that has stopped moving, a notice not sent) is queued again by beat: the broker can lose a
+# task whose worker is killed at the instant it takes it. Tasks are idempotent, so a repeat costs nothing more.
+CERTIFICATE_REQUEUE_AFTER_SECONDS = int(os.environ.get("CERTIFICATE_REQUEUE_AFTER_SECONDS", "300"))
+# Days before expiry on which holders and their managers are reminded.
 CERTIFICATE_REMINDER_DAYS = [int(days) for days in env_list("CERTIFICATE_REMINDER_DAYS", "60,30")]
 # SMS gateway: a class with send(*, phone, message). The default writes messages to the log.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "certification.notifications.LogSmsBackend")

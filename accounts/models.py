@@ -1,3 +1,5 @@
+import uuid
+
 from django.contrib.auth.models import AbstractUser, Group
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -134,6 +136,9 @@ class CaregiverProfile(models.Model):
     practitioner_level = models.PositiveSmallIntegerField(
         _("LTC practitioner level held"), choices=PractitionerLevel.choices, default=PractitionerLevel.NONE
     )
+    # How the holder's credentials name them: random, stable across their certificates, and derived from nothing
+    # about them, so that no credential handed on gives away who they are.
+    credential_subject = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
         ordering = ["user__name"]

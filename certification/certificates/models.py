@@ -195,9 +195,11 @@ class Certificate(models.Model):
     # Frozen at issue: what the PDF says, even if the profile changes later.
     holder_name = models.CharField(_("holder name"), max_length=50)
     holder_national_id_masked = models.CharField(_("identity card number (masked)"), max_length=18)
-    holder_identity_salt = models.CharField(max_length=32, editable=False, default="")
-    # Salted SHA-256 of the identity card number, frozen at issue: how the Open Badges credential names the holder.
-    holder_identity_hash = models.CharField(max_length=80, editable=False, default="")
+    # The holder's opaque credential subject (CaregiverProfile.credential_subject): how the Open Badges credential
+    # names them. Nothing derived from the identity card number leaves the platform.
+    holder_subject = models.UUIDField(editable=False)
+    # Its revocation bit in the Bitstring status lists: drawn at random, so it tells nothing of order or volume.
+    status_list_index = models.PositiveIntegerField(unique=True, editable=False)
     star_level = models.PositiveSmallIntegerField(_("star level"), validators=STAR_LEVEL)
     issuer = models.CharField(_("issuer"), max_length=120)
     issued_on = models.DateField(_("issued on"))

@@ -1,14 +1,18 @@
 """Open Badges 3.0: every certificate as an OpenBadgeCredential, signed as a VC-JWT with the platform's Ed25519 key,
 with revocation published in a Bitstring status list.
 
-The holder is identified by a salted SHA-256 of their identity card number, never by the number itself.
+The holder is named by an opaque subject identifier (`urn:uuid:`), random and stable across their certificates:
+nothing in a credential lets anyone recover their identity card number. A relying party matches the person by what
+they are shown (name, masked number) or asks the bureau.
+
+The VC-JWT follows OB 3.0 §8.2: `iss` is the issuer's id, `sub` the subject's id, and the header's `kid` is the URL
+of the signing key's JWK (`/ob/keys/<thumbprint>/`); the key itself is never in the header.
 """
 
 import base64
 import datetime
 import functools
 import gzip
-import hashlib
 import os
 import warnings
 
@@ -46,6 +50,11 @@ def key_id() -> str:
     return signing_key().thumbprint()
 
 
+def key_url() -> str:
+    """Where the public key is published as a JWK: the `kid` of every token."""
+    return _absolute(reverse("certification:ob_key", kwargs={"kid": key_id()}))
+
+
 def public_jwk() -> dict:
     return {**signing_key().as_dict(private=False), "kid": key_id(), "alg": ALGORITHM, "use": "sig"}
 
@@ -67,7 +76,7 @@ def issuer_profile() -> dict:
         "url": settings.SITE_URL,
         "verificationMethod": [
             {
-                "id": f"{issuer_id()}#{key_id()}",
+                "id": key_url(),
                 "type": "JsonWebKey",
                 "controller": issuer_id(),
                 "publicKeyJwk": public_jwk(),
@@ -78,15 +87,15 @@ def issuer_profile() -> dict:
 
 def status_list_location(certificate) -> tuple[int, int]:
     """(list number, index in the list) of a certificate's revocation bit."""
-    return divmod(certificate.pk, STATUS_LIST_SIZE)
+    return divmod(certificate.status_list_index, STATUS_LIST_SIZE)
 
 
 def status_list_url(list_number: int) -> str:
     return _absolute(reverse("certification:ob_status_list", kwargs={"list_number": list_number}))
 
 
-def identity_hash(national_id: str, salt: str) -> str:
-    return "sha256$" + hashlib.sha256(f"{national_id}{salt}".encode()).hexdigest()
+def subject_id(certificate) -> str:
+    return f"urn:uuid:{certificate.holder_subject}"
 
 
 def _timestamp(day: datetime.date) -> datetime.datetime:
@@ -119,14 +128,15 @@ def credential(certificate) -> dict:
         "validFrom": _timestamp(certificate.issued_on).isoformat(),
         "validUntil": _timestamp(certificate.valid_until + datetime.timedelta(days=1)).isoformat(),
         "credentialSubject": {
+            "id": subject_id(certificate),
             "type": ["AchievementSubject"],
+            # The name as printed, which the relying party compares with the person in front of them.
             "identifier": [
                 {
                     "type": "IdentityObject",
-                    "identityType": "nationalIdentityNumber",
-                    "hashed": True,
-                    "identityHash": certificate.holder_identity_hash,
-                    "salt": certificate.holder_identity_salt,
+                    "identityType": "name",
+                    "hashed": False,
+                    "identityHash": certificate.holder_name,
                 }
             ],
             "achievement": achievement(certificate.star_level),
@@ -142,7 +152,7 @@ def credential(certificate) -> dict:
 
 
 def _sign(claims: dict) -> str:
-    header = {"alg": ALGORITHM, "typ": "JWT", "kid": f"{issuer_id()}#{key_id()}", "jwk": public_jwk()}
+    header = {"alg": ALGORITHM, "typ": "JWT", "kid": key_url()}
     with warnings.catch_warnings():
         # RFC 9864 prefers "Ed25519" as the name; verifiers in the field still expect "EdDSA".
         warnings.simplefilter("ignore")
@@ -152,6 +162,7 @@ def _sign(claims: dict) -> str:
 def _registered_claims(document: dict) -> dict:
     claims = {
         "iss": issuer_id(),
+        "sub": document["credentialSubject"]["id"],
         "jti": document["id"],
         "nbf": int(datetime.datetime.fromisoformat(document["validFrom"]).timestamp()),
     }

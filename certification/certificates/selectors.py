@@ -40,12 +40,12 @@ def status_list_revoked_indexes(*, list_number: int) -> set[int]:
     from .openbadges import STATUS_LIST_SIZE
 
     first = list_number * STATUS_LIST_SIZE
-    primary_keys = Certificate.objects.filter(
-        pk__gte=first,
-        pk__lt=first + STATUS_LIST_SIZE,
+    indexes = Certificate.objects.filter(
+        status_list_index__gte=first,
+        status_list_index__lt=first + STATUS_LIST_SIZE,
         status__in=[Certificate.Status.REVOKED, Certificate.Status.SUPERSEDED],
-    ).values_list("pk", flat=True)
-    return {pk - first for pk in primary_keys}
+    ).values_list("status_list_index", flat=True)
+    return {index - first for index in indexes}
 
 
 def certificate_batch_progress(*, batch) -> dict:

@@ -28,7 +28,7 @@ from .models import (
     certificate_storage,
     default_template,
 )
-from .openbadges import identity_hash
+from .openbadges import STATUS_LIST_SIZE
 from .rendering import certificate_render_pdf, sha256_hex
 from .selectors import active_template
 
@@ -53,6 +53,18 @@ def _require_administrator(actor: User) -> None:
         raise PermissionDenied(_("Only administrators may change certificates."))
 
 
+def _status_list_index_new() -> int:
+    """A free bit drawn at random in the status list being filled; each list is filled to half at most, so a draw
+    rarely meets a bit already taken. (Two workers drawing the same bit at once: the unique index refuses one, and
+    its task is retried.)"""
+    list_number = Certificate.objects.count() // (STATUS_LIST_SIZE // 2)
+    first = list_number * STATUS_LIST_SIZE
+    while True:
+        index = first + secrets.randbelow(STATUS_LIST_SIZE)
+        if not Certificate.objects.filter(status_list_index=index).exists():
+            return index
+
+
 def _reserve(*, evaluation: Evaluation, issued_on: datetime.date, **fields) -> Certificate:
     """Insert the certificate as PENDING with its serial number, in the caller's transaction.
 
@@ -61,7 +73,6 @@ def _reserve(*, evaluation: Evaluation, issued_on: datetime.date, **fields) -> C
     """
     caregiver = evaluation.caregiver
     template = active_template()
-    salt = secrets.token_hex(16)
     certificate = Certificate(
         evaluation=evaluation,
         caregiver=caregiver,
@@ -71,8 +82,8 @@ def _reserve(*, evaluation: Evaluation, issued_on: datetime.date, **fields) -> C
         verification_code=secrets.token_urlsafe(15),
         holder_name=caregiver.name,
         holder_national_id_masked=caregiver.national_id_masked,
-        holder_identity_salt=salt,
-        holder_identity_hash=identity_hash(caregiver.national_id, salt),
+        holder_subject=caregiver.credential_subject,
+        status_list_index=_status_list_index_new(),
         issuer=settings.CERTIFICATE_ISSUER,
         issued_on=issued_on,
         **fields,

@@ -175,9 +175,7 @@ def ob_achievement(request, star_level: int):
 def ob_credential(request, code: str):
     """The credential as JSON (unsigned view) or, with ?format=jwt or Accept: application/vc+jwt, the VC-JWT.
 
-    Only for the holder (and administrators): the identity hash and its salt, beside the masked number on the public
-    page, would let anyone recover the full identity card number by trying the few thousand possible birth dates.
-    The holder hands the credential to whoever needs it.
+    Only for the holder (and administrators), who hand it to whoever they choose.
     """
     certificates = Certificate.objects.issued().select_related("caregiver")
     if not request.user.is_administrator:
@@ -195,6 +193,6 @@ def ob_status_list(request, list_number: int):
     revoked = selectors.status_list_revoked_indexes(list_number=list_number)
     token = openbadges.status_list_jwt(list_number, revoked, now=timezone.now())
     response = HttpResponse(token, content_type="application/vc+jwt")
-    # Revocation must show within minutes, not days.
-    response["Cache-Control"] = "public, max-age=300"
+    # A revocation must reach verifiers within a minute.
+    response["Cache-Control"] = "public, max-age=60"
     return response

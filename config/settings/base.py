@@ -60,11 +60,13 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "config.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -220,6 +222,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 60 * 60,
     },
 }
+
+# Browser wallets and verifiers on other sites may read the public JSON documents (verification record, issuer,
+# keys, achievements, status lists), without cookies; nothing else is shared across origins.
+CORS_URLS_REGEX = r"^/(verify/[^/]+\.json|ob/.*)$"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ["GET", "OPTIONS"]
+CORS_ALLOW_CREDENTIALS = False
 
 # The certificate issuer, printed on every certificate and its verification page.
 CERTIFICATE_ISSUER = os.environ.get("CERTIFICATE_ISSUER", "晋城市医疗保障局")

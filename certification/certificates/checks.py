@@ -80,7 +80,28 @@ def pdf_rendering_check(app_configs, **kwargs):
                     id="carestar.W001",
                 )
             )
+    errors.extend(pdf_signing_check())
     return errors
+
+
+def pdf_signing_check() -> list:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from .signing import signing_certificate
+
+    try:
+        signing_certificate()
+    except ImproperlyConfigured as error:
+        return [Error(str(error), hint="See README, Configuration: PDF_SIGNING_*.", id="carestar.E004")]
+    except Exception as error:  # a file unreadable, a token absent, a wrong PIN: say which, do not start
+        return [
+            Error(
+                f"The certificate signing key cannot be loaded: {error!r}",
+                hint="Check PDF_SIGNING_PKCS12_FILE / PDF_SIGNING_PKCS12_PASSWORD or the PKCS#11 settings.",
+                id="carestar.E004",
+            )
+        ]
+    return []
 
 
 def pdf_rendering_ensure() -> None:

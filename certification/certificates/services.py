@@ -28,9 +28,10 @@ from .models import (
     certificate_storage,
     default_template,
 )
-from .openbadges import STATUS_LIST_SIZE
-from .rendering import certificate_render_pdf, sha256_hex
+from .openbadges import STATUS_LIST_SIZE, credential_jwt
+from .rendering import certificate_render, sha256_hex
 from .selectors import active_template
+from .signing import pdf_sign
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def _reserve(*, evaluation: Evaluation, issued_on: datetime.date, **fields) -> C
 
 
 def _complete(*, certificate_id: int, actor: User | None, action: str, data: dict, notify: bool = True) -> Certificate:
-    """Render the pending certificate's PDF once, store it with its hash, and make the certificate valid.
+    """Render and sign the pending certificate's PDF once, store it with its hash, and make the certificate valid.
 
     Rendering holds no lock, so workers render in parallel; the short final transaction decides which of two
     racing renders is kept, and the other's file is removed.
@@ -101,7 +102,11 @@ def _complete(*, certificate_id: int, actor: User | None, action: str, data: dic
     certificate = Certificate.objects.select_related("template", "caregiver").get(pk=certificate_id)
     if certificate.status != Certificate.Status.PENDING:
         return certificate
-    pdf_bytes = certificate_render_pdf(certificate, template=certificate.template or default_template())
+    # The Open Badges credential travels inside the PDF; the issuer's signature covers both.
+    rendered = certificate_render(
+        certificate, template=certificate.template or default_template(), credential_jwt=credential_jwt(certificate)
+    )
+    pdf_bytes = pdf_sign(rendered.pdf, seal_box=rendered.seal_box)
     storage = certificate_storage()
     stored_name = storage.save(f"{certificate.issued_on:%Y}/{certificate.serial_number}.pdf", ContentFile(pdf_bytes))
     try:

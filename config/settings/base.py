@@ -271,6 +271,23 @@ CERTIFICATE_REMINDER_DAYS = [int(days) for days in env_list("CERTIFICATE_REMINDE
 # SMS gateway: a class with send(*, phone, message). The default writes messages to the log.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "certification.notifications.LogSmsBackend")
 
+# PAdES signatures on certificate PDFs (certification/certificates/signing.py): a PKCS#11 token, else a PKCS#12
+# file, else (development and tests only) a local CA created under PDF_SIGNING_DIR. Production refuses to start
+# without one of the first two.
+PDF_SIGNING_DIR = Path(os.environ.get("PDF_SIGNING_DIR", VAR_DIR / "keys"))
+PDF_SIGNING_CREATE = False
+PDF_SIGNING_PKCS12_FILE = os.environ.get("PDF_SIGNING_PKCS12_FILE", "")
+PDF_SIGNING_PKCS12_PASSWORD = os.environ.get("PDF_SIGNING_PKCS12_PASSWORD", "")
+PDF_SIGNING_PKCS11_MODULE = os.environ.get("PDF_SIGNING_PKCS11_MODULE", "")
+PDF_SIGNING_PKCS11_TOKEN = os.environ.get("PDF_SIGNING_PKCS11_TOKEN", "")
+PDF_SIGNING_PKCS11_KEY_LABEL = os.environ.get("PDF_SIGNING_PKCS11_KEY_LABEL", "")
+PDF_SIGNING_PKCS11_CERT_LABEL = os.environ.get("PDF_SIGNING_PKCS11_CERT_LABEL", "")
+PDF_SIGNING_PKCS11_PIN = os.environ.get("PDF_SIGNING_PKCS11_PIN", "")
+# An RFC 3161 time-stamp authority: signatures become PAdES B-T with long-term validation data embedded.
+PDF_SIGNING_TSA_URL = os.environ.get("PDF_SIGNING_TSA_URL", "")
+# Further trusted roots (PEM) for that validation data, such as the time-stamp authority's root.
+PDF_SIGNING_TRUST_ROOTS_FILE = os.environ.get("PDF_SIGNING_TRUST_ROOTS_FILE", "")
+
 # Open Badges 3.0: the platform's Ed25519 signing key (PEM, PKCS#8). Production refuses to create one itself.
 OPENBADGES_SIGNING_KEY_FILE = Path(
     os.environ.get("OPENBADGES_SIGNING_KEY_FILE", VAR_DIR / "keys" / "openbadges-ed25519.pem")

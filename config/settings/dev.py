@@ -11,6 +11,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 OPENBADGES_CREATE_KEY = True
+PDF_SIGNING_CREATE = True
 
 # The embedded database and files live here; a fresh VAR_DIR is made on first use.
 VAR_DIR.mkdir(parents=True, exist_ok=True)  # noqa: F405

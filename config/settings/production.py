@@ -25,3 +25,9 @@ WAGTAILADMIN_BASE_URL = SITE_URL
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+# Certificates are signed by the issuer's own key; a local CA is for development only.
+if not (PDF_SIGNING_PKCS12_FILE or PDF_SIGNING_PKCS11_MODULE):  # noqa: F405
+    raise ImproperlyConfigured(
+        "Certificates must be signed in production: set PDF_SIGNING_PKCS12_FILE (and PDF_SIGNING_PKCS12_PASSWORD) "
+        "or PDF_SIGNING_PKCS11_MODULE (see README, Configuration)."
+    )

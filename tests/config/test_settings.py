@@ -9,7 +9,7 @@ PROBE = "import django; django.setup(); from django.conf import settings; print(
 
 def run_with(env: dict[str, str], module: str) -> subprocess.CompletedProcess:
     unset = {"SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL", "CACHE_URL", "CELERY_BROKER_URL", "HOST", "PORT", "VAR_DIR"}
-    clean = {k: v for k, v in os.environ.items() if k not in unset}
+    clean = {k: v for k, v in os.environ.items() if k not in unset and not k.startswith("PDF_SIGNING_")}
     return subprocess.run(
         [sys.executable, "-c", PROBE],
         cwd=settings.BASE_DIR,
@@ -32,10 +32,24 @@ def test_production_starts_with_them():
         "SITE_URL": "https://carestar.example.gov.cn/",
         "CACHE_URL": "redis://127.0.0.1:6379/1",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "PDF_SIGNING_PKCS12_FILE": "/etc/carestar/seal.p12",
     }
     result = run_with(env, "config.settings.production")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "https://carestar.example.gov.cn"
+
+
+def test_production_signs_with_its_own_key_never_a_local_ca():
+    env = {
+        "SECRET_KEY": "x" * 50,
+        "ALLOWED_HOSTS": "carestar.example.gov.cn",
+        "SITE_URL": "https://carestar.example.gov.cn/",
+        "CACHE_URL": "redis://127.0.0.1:6379/1",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    }
+    result = run_with(env, "config.settings.production")
+    assert result.returncode != 0
+    assert "Certificates must be signed in production" in result.stderr
 
 
 def test_production_names_its_broker():
@@ -44,6 +58,7 @@ def test_production_names_its_broker():
         "ALLOWED_HOSTS": "carestar.example.gov.cn",
         "SITE_URL": "https://carestar.example.gov.cn/",
         "CACHE_URL": "redis://127.0.0.1:6379/1",
+        "PDF_SIGNING_PKCS12_FILE": "/etc/carestar/seal.p12",
     }
     result = run_with(env, "config.settings.production")
     assert result.returncode != 0

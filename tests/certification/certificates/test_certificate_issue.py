@@ -34,7 +34,7 @@ def test_issuing_again_returns_the_same_certificate_without_rendering(decided_ev
     def must_not_render(*args, **kwargs):
         raise AssertionError("rendered a second time")
 
-    monkeypatch.setattr(certificates, "certificate_render_pdf", must_not_render)
+    monkeypatch.setattr(certificates, "certificate_render", must_not_render)
     second = certificates.certificate_issue(evaluation_id=decided_evaluation.pk)
     assert second.pk == first.pk
     assert Certificate.objects.count() == 1
@@ -61,12 +61,12 @@ def test_one_certificate_per_decision_is_a_database_constraint(decided_evaluatio
 def test_a_crash_while_rendering_leaves_nothing_public_and_the_retry_keeps_the_number(decided_evaluation, monkeypatch):
     year = datetime.date.today().year
     files_before = stored_pdfs()
-    real_render = certificates.certificate_render_pdf
+    real_render = certificates.certificate_render
 
     def broken_render(*args, **kwargs):
         raise RuntimeError("renderer crashed")
 
-    monkeypatch.setattr(certificates, "certificate_render_pdf", broken_render)
+    monkeypatch.setattr(certificates, "certificate_render", broken_render)
     with pytest.raises(RuntimeError):
         certificates.certificate_issue(evaluation_id=decided_evaluation.pk)
     pending = Certificate.objects.get()
@@ -74,7 +74,7 @@ def test_a_crash_while_rendering_leaves_nothing_public_and_the_retry_keeps_the_n
     assert not pending.pdf and stored_pdfs() == files_before
     assert not Certificate.objects.issued().exists()
 
-    monkeypatch.setattr(certificates, "certificate_render_pdf", real_render)
+    monkeypatch.setattr(certificates, "certificate_render", real_render)
     certificate = certificates.certificate_issue(evaluation_id=decided_evaluation.pk)
     assert certificate.pk == pending.pk
     assert certificate.serial_number == f"140500-{year}-000001"

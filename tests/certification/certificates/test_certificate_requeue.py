@@ -92,15 +92,15 @@ def test_a_level_0_decision_whose_withdrawal_was_lost_is_queued_again(assessor, 
 
 def test_a_pending_original_goes_round_as_itself_and_keeps_its_number(assessor, rules, monkeypatch, queued):
     evaluation = decision("赵秀英", assessor=assessor, rules=rules)
-    real_render = certificates.certificate_render_pdf
+    real_render = certificates.certificate_render
 
     def crash(*args, **kwargs):
         raise RuntimeError("worker killed while rendering")
 
-    monkeypatch.setattr(certificates, "certificate_render_pdf", crash)
+    monkeypatch.setattr(certificates, "certificate_render", crash)
     with pytest.raises(RuntimeError):
         certificates.certificate_issue(evaluation_id=evaluation.pk)
-    monkeypatch.setattr(certificates, "certificate_render_pdf", real_render)
+    monkeypatch.setattr(certificates, "certificate_render", real_render)
     pending = Certificate.objects.get(evaluation=evaluation)
 
     assert certificates.certificates_requeue_lost(now=later(10)) == {**NOTHING, "pending": 1}
@@ -113,15 +113,15 @@ def test_a_pending_original_goes_round_as_itself_and_keeps_its_number(assessor, 
 def test_a_re_issue_left_pending_is_completed_and_supersedes_the_original(
     certificate, administrator, monkeypatch, queued
 ):
-    real_render = certificates.certificate_render_pdf
+    real_render = certificates.certificate_render
 
     def crash(*args, **kwargs):
         raise RuntimeError("web server killed while rendering")
 
-    monkeypatch.setattr(certificates, "certificate_render_pdf", crash)
+    monkeypatch.setattr(certificates, "certificate_render", crash)
     with pytest.raises(RuntimeError):
         certificates.certificate_reissue(certificate=certificate, actor=administrator, reason="更正姓名")
-    monkeypatch.setattr(certificates, "certificate_render_pdf", real_render)
+    monkeypatch.setattr(certificates, "certificate_render", real_render)
     successor = Certificate.objects.get(predecessor=certificate)
     assert successor.status == Certificate.Status.PENDING
 

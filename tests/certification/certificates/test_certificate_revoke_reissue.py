@@ -82,7 +82,7 @@ def test_a_certificate_being_issued_cannot_be_revoked(decided_evaluation, admini
     def broken_render(*args, **kwargs):
         raise RuntimeError("renderer crashed")
 
-    monkeypatch.setattr(services_module, "certificate_render_pdf", broken_render)
+    monkeypatch.setattr(services_module, "certificate_render", broken_render)
     with pytest.raises(RuntimeError):
         certificates.certificate_issue(evaluation_id=decided_evaluation.pk)
     pending = Certificate.objects.get()

@@ -134,7 +134,7 @@ def test_a_certificate_being_issued_is_not_public(client, decided_evaluation, mo
     def broken_render(*args, **kwargs):
         raise RuntimeError("renderer crashed")
 
-    monkeypatch.setattr(certificate_services, "certificate_render_pdf", broken_render)
+    monkeypatch.setattr(certificate_services, "certificate_render", broken_render)
     with pytest.raises(RuntimeError):
         certificate_services.certificate_issue(evaluation_id=decided_evaluation.pk)
     pending = Certificate.objects.get()

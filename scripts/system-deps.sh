@@ -12,6 +12,7 @@ packages=(
   chromium                            # the browser test of the exam page (Playwright drives it, nothing downloaded)
   poppler-utils mupdf-tools           # the certificate test renders PDFs as poppler and MuPDF do,
   ghostscript                         # and as Ghostscript does (what CUPS prints with)
+  softhsm2                            # a PKCS#11 token for the test of signing with a key held on one
   ${EXTRA_PACKAGES:-}
 )
 

@@ -205,6 +205,9 @@ def _pkcs11_identity() -> SigningIdentity:
         session,
         key_label=settings.PDF_SIGNING_PKCS11_KEY_LABEL,
         cert_label=settings.PDF_SIGNING_PKCS11_CERT_LABEL or settings.PDF_SIGNING_PKCS11_KEY_LABEL,
+        # The digest is computed here and the token signs it: every token offers the raw mechanisms (CKM_ECDSA,
+        # CKM_RSA_PKCS), not all of them the combined ones (SoftHSM has no CKM_ECDSA_SHA256).
+        use_raw_mechanism=True,
     )
     return SigningIdentity(signer=signer, trust_roots=_roots_of(signer))
 
@@ -222,6 +225,10 @@ def signing_identity() -> SigningIdentity:
         "PDF_SIGNING_PKCS11_MODULE (with PDF_SIGNING_PKCS11_TOKEN, PDF_SIGNING_PKCS11_KEY_LABEL and "
         "PDF_SIGNING_PKCS11_PIN)."
     )
+
+
+# A PKCS#11 session does not survive fork() (Celery's prefork pool, gunicorn's workers): each child opens its own.
+os.register_at_fork(after_in_child=signing_identity.cache_clear)
 
 
 def signing_certificate():

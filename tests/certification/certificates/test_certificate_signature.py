@@ -270,3 +270,67 @@ def test_signing_works_for_a_caller_inside_an_event_loop():
 
     _signature, status = validate(asyncio.run(caller()))
     assert status.bottom_line
+
+
+SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so"
+
+
+def test_a_key_on_a_pkcs11_token_is_signed_with(tmp_path, settings, fresh_identity, monkeypatch):
+    """SoftHSM stands for the bureau's HSM or UKey: the key never leaves it."""
+    import pkcs11
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    (tmp_path / "tokens").mkdir()
+    config = tmp_path / "softhsm2.conf"
+    config.write_text(f"directories.tokendir = {tmp_path / 'tokens'}\nobjectstore.backend = file\n")
+    monkeypatch.setenv("SOFTHSM2_CONF", str(config))
+    subprocess.run(
+        ["softhsm2-util", "--init-token", "--free", "--label", "carestar", "--pin", "1234", "--so-pin", "5678"],
+        check=True,
+        capture_output=True,
+    )
+    ca_dir = tmp_path / "ca"
+    signing.local_ca_create(ca_dir, issuer="测试医保局")
+    subprocess.run(
+        ["softhsm2-util", "--import", str(ca_dir / "pdf-signing-key.pem"), "--token", "carestar"]
+        + ["--label", "seal", "--id", "01", "--pin", "1234"],
+        check=True,
+        capture_output=True,
+    )
+    certificate = x509.load_pem_x509_certificate((ca_dir / "pdf-signing.pem").read_bytes())
+    token = pkcs11.lib(SOFTHSM).get_token(token_label="carestar")
+    with token.open(rw=True, user_pin="1234") as session:
+        session.create_object(
+            {
+                pkcs11.Attribute.CLASS: pkcs11.ObjectClass.CERTIFICATE,
+                pkcs11.Attribute.CERTIFICATE_TYPE: pkcs11.CertificateType.X_509,
+                pkcs11.Attribute.TOKEN: True,
+                pkcs11.Attribute.LABEL: "seal",
+                pkcs11.Attribute.ID: b"\x01",
+                pkcs11.Attribute.SUBJECT: certificate.subject.public_bytes(),
+                pkcs11.Attribute.VALUE: certificate.public_bytes(serialization.Encoding.DER),
+            }
+        )
+    settings.PDF_SIGNING_CREATE = False
+    settings.PDF_SIGNING_PKCS11_MODULE = SOFTHSM
+    settings.PDF_SIGNING_PKCS11_TOKEN = "carestar"
+    settings.PDF_SIGNING_PKCS11_KEY_LABEL = "seal"
+    settings.PDF_SIGNING_PKCS11_PIN = "1234"
+
+    from certification.certificates.models import certificate_sample, default_template
+    from certification.certificates.rendering import certificate_render
+
+    rendered = certificate_render(certificate_sample(), template=default_template())
+    signed = signing.pdf_sign(rendered.pdf, seal_box=rendered.seal_box)
+    (signature,) = PdfFileReader(io.BytesIO(signed)).embedded_signatures
+    from asn1crypto import x509 as asn1_x509
+
+    root = asn1_x509.Certificate.load(
+        x509.load_pem_x509_certificate((ca_dir / "pdf-signing-ca.pem").read_bytes()).public_bytes(
+            serialization.Encoding.DER
+        )
+    )
+    status = validate_pdf_signature(signature, ValidationContext(trust_roots=[root], other_certs=[]))
+    assert status.intact and status.valid
+    assert status.signing_cert.subject.native["common_name"] == "测试医保局 电子印章"

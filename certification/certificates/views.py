@@ -1,5 +1,3 @@
-import hashlib
-
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
@@ -17,6 +15,7 @@ from accounts.guards import caregiver_for
 from . import openbadges, selectors
 from .models import Certificate
 from .ratelimit import rate_limited
+from .verification import pdf_file_check
 
 # --- Certificates --------------------------------------------------------------------------------------
 
@@ -109,7 +108,7 @@ def verify_file(request):
 
 @csrf_protect
 def _verify_file(request):
-    """Is this file genuine? Its SHA-256 must be that of a certificate's stored PDF."""
+    """Is this file genuine? One verdict: ours and unchanged (in force or not), ours but modified, or not ours."""
     if request.method == "POST":
         request.FILES  # noqa: B018  (parse the body now, through the size-limited handler)
     if getattr(request, "upload_too_large", False):
@@ -120,13 +119,7 @@ def _verify_file(request):
     form = GenuineFileForm(request.POST or None, request.FILES or None)
     result = None
     if form.is_bound and form.is_valid():
-        digest = hashlib.sha256()
-        for chunk in form.cleaned_data["file"].chunks():
-            digest.update(chunk)
-        result = {
-            "sha256": digest.hexdigest(),
-            "certificate": Certificate.objects.issued().filter(pdf_sha256=digest.hexdigest()).first(),
-        }
+        result = pdf_file_check(b"".join(form.cleaned_data["file"].chunks()))
     return render(request, "certification/verify_file.html", {"file_form": form, "result": result})
 
 

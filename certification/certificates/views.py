@@ -75,7 +75,13 @@ def verify_form(request):
         )
         if certificate is not None:
             return redirect(certificate)
-        form.add_error("number", _("No certificate has this number (and name). Check them and try again."))
+        if not name:
+            # Not a verification code: a certificate number, which is looked up only with the holder's name.
+            form.add_error(
+                "name", _("A certificate number is looked up with the holder's name: enter the name as printed.")
+            )
+        else:
+            form.add_error("number", _("No certificate has this number (and name). Check them and try again."))
     return render(request, "certification/verify_form.html", {"form": form, "file_form": GenuineFileForm()})
 
 
@@ -125,9 +131,11 @@ def _verify_file(request):
 
 @rate_limited("verify")
 def verify_detail(request, code: str):
-    certificate = get_object_or_404(
-        Certificate.objects.issued().select_related("predecessor", "successor"), verification_code=code
+    certificate = (
+        Certificate.objects.issued().select_related("predecessor", "successor").filter(verification_code=code).first()
     )
+    if certificate is None:
+        return render(request, "certification/verify_unknown.html", {"code": code}, status=404)
     user = request.user
     can_take_badge = user.is_authenticated and (user.is_administrator or certificate.caregiver.user_id == user.pk)
     return render(
@@ -137,9 +145,22 @@ def verify_detail(request, code: str):
 
 @rate_limited("verify")
 def verify_json(request, code: str):
-    certificate = get_object_or_404(
-        Certificate.objects.issued().select_related("predecessor", "successor"), verification_code=code
+    certificate = (
+        Certificate.objects.issued().select_related("predecessor", "successor").filter(verification_code=code).first()
     )
+    if certificate is None:
+        return JsonResponse(
+            {
+                "type": "about:blank",
+                "title": "Not Found",
+                "status": 404,
+                "detail": "No certificate has this verification code.",
+                "detail_zh": "没有与此验证码对应的证书。",
+            },
+            status=404,
+            content_type="application/problem+json",
+            json_dumps_params={"ensure_ascii": False},
+        )
     return JsonResponse(
         selectors.certificate_public_record(certificate=certificate), json_dumps_params={"ensure_ascii": False}
     )

@@ -46,16 +46,27 @@ def test_the_day_of_a_revocation_is_the_day_in_shanghai_on_the_page_and_in_json(
     assert client.get(f"/verify/{certificate.verification_code}.json").json()["status_changed_on"] == "2026-03-03"
 
 
-def test_unknown_code_is_not_found(client, db):
-    assert client.get("/verify/no-such-code/").status_code == 404
-    assert client.get("/verify/no-such-code.json").status_code == 404
+def test_unknown_code_is_not_found_in_chinese_and_in_json(client, db):
+    page = client.get("/verify/no-such-code/")
+    assert page.status_code == 404
+    assert "没有与此验证码对应的证书" in page.content.decode()
+    data = client.get("/verify/no-such-code.json")
+    assert data.status_code == 404 and data["Content-Type"] == "application/problem+json"
+    assert data.json()["status"] == 404 and data.json()["detail_zh"]
+
+
+def test_any_other_missing_page_is_a_chinese_404(client, db, settings):
+    settings.DEBUG = False
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert "页面不存在" in response.content.decode()
 
 
 def test_lookup_by_serial_number_needs_the_holders_name(client, certificate):
     url = reverse("certification:verify_form")
     # Serial numbers run in sequence: without the name they would let anyone walk the register.
     alone = client.get(url, {"number": certificate.serial_number})
-    assert alone.status_code == 200 and alone.context["form"].errors["number"]
+    assert alone.status_code == 200 and "持证人姓名" in alone.context["form"].errors["name"][0]
     wrong = client.get(url, {"number": certificate.serial_number, "name": "李四"})
     assert wrong.status_code == 200
     response = client.get(url, {"number": certificate.serial_number, "name": certificate.holder_name})
@@ -65,8 +76,16 @@ def test_lookup_by_serial_number_needs_the_holders_name(client, certificate):
     assert by_code["Location"] == f"/verify/{certificate.verification_code}/"
 
 
+def test_the_home_page_verifies_a_code_alone_and_asks_a_number_for_the_name(client, certificate):
+    from tests.factories.content import home_page
+
+    home_page()
+    html = client.get("/").content.decode()
+    assert 'name="number"' in html and 'name="name"' in html and "required" not in html.split('name="name"')[1][:40]
+
+
 def test_lookup_of_an_unknown_number_explains(client, db):
-    response = client.get(reverse("certification:verify_form"), {"number": "140500-2026-999999"})
+    response = client.get(reverse("certification:verify_form"), {"number": "140500-2026-999999", "name": "王五"})
     assert response.status_code == 200
     assert "140500-2026-999999" in response.content.decode()
     assert response.context["form"].errors["number"]

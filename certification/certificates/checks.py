@@ -81,7 +81,21 @@ def pdf_rendering_check(app_configs, **kwargs):
                 )
             )
     errors.extend(pdf_signing_check())
+    errors.extend(serial_pattern_check())
     return errors
+
+
+def serial_pattern_check() -> list:
+    from .serials import pattern_problems
+
+    return [
+        Error(
+            f"CERTIFICATE_SERIAL_PATTERN {settings.CERTIFICATE_SERIAL_PATTERN!r}: {problem}.",
+            hint='The default is "{region}-{year}-{sequence:06d}".',
+            id="carestar.E005",
+        )
+        for problem in pattern_problems(settings.CERTIFICATE_SERIAL_PATTERN)
+    ]
 
 
 def pdf_signing_check() -> list:

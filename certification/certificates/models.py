@@ -25,17 +25,16 @@ def certificate_storage():
 
 
 class SerialCounter(models.Model):
-    """The last serial number issued per region and year; bumped in the issuing transaction, so no gaps."""
+    """The last serial number issued per fixed part of the number (serials.serial_scope, e.g. 140500-2026-#);
+    bumped in the issuing transaction, so no gaps."""
 
+    scope = models.CharField(max_length=40, unique=True)
     region = models.CharField(max_length=12)
     year = models.PositiveSmallIntegerField()
     last_value = models.PositiveIntegerField(default=0)
 
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["region", "year"], name="serial_counter_unique")]
-
     def __str__(self):
-        return f"{self.region}-{self.year}: {self.last_value}"
+        return f"{self.scope}: {self.last_value}"
 
 
 class CertificateTemplate(PreviewableMixin, RevisionMixin, models.Model):

@@ -31,17 +31,21 @@ from .models import (
 from .openbadges import STATUS_LIST_SIZE, credential_jwt
 from .rendering import certificate_render, sha256_hex
 from .selectors import active_template
+from .serials import serial_format, serial_scope
 from .signing import pdf_sign
 
 logger = logging.getLogger(__name__)
 
 
-def serial_number_next(*, region: str, year: int) -> str:
+def serial_number_next(*, year: int, level: int) -> str:
     """Allocate the next number in the caller's transaction: a rollback returns it, so the sequence has no gaps."""
-    counter, _created = SerialCounter.objects.select_for_update().get_or_create(region=region, year=year)
+    counter, _created = SerialCounter.objects.select_for_update().get_or_create(
+        scope=serial_scope(year=year, level=level),
+        defaults={"region": settings.CERTIFICATE_REGION_CODE, "year": year},
+    )
     SerialCounter.objects.filter(pk=counter.pk).update(last_value=F("last_value") + 1)
     counter.refresh_from_db(fields=["last_value"])
-    return f"{region}-{year}-{counter.last_value:06d}"
+    return serial_format(year=year, level=level, sequence=counter.last_value)
 
 
 def _lock_holder(caregiver_id: int) -> None:
@@ -79,7 +83,7 @@ def _reserve(*, evaluation: Evaluation, issued_on: datetime.date, **fields) -> C
         caregiver=caregiver,
         template=template if template.pk else None,
         status=Certificate.Status.PENDING,
-        serial_number=serial_number_next(region=settings.CERTIFICATE_REGION_CODE, year=issued_on.year),
+        serial_number=serial_number_next(year=issued_on.year, level=fields["star_level"]),
         verification_code=secrets.token_urlsafe(15),
         holder_name=caregiver.name,
         holder_national_id_masked=caregiver.national_id_masked,

@@ -235,6 +235,10 @@ CERTIFICATE_ISSUER = os.environ.get("CERTIFICATE_ISSUER", "晋城市医疗保障
 # Administrative division code that opens every serial number (晋城市 = 140500).
 CERTIFICATE_REGION_CODE = os.environ.get("CERTIFICATE_REGION_CODE", "140500")
 CERTIFICATE_VALIDITY_YEARS = int(os.environ.get("CERTIFICATE_VALIDITY_YEARS", "3"))
+# Serial numbers (certification/certificates/serials.py): {region}, {year}, {level}, {issuer} and {sequence}.
+CERTIFICATE_SERIAL_PATTERN = os.environ.get("CERTIFICATE_SERIAL_PATTERN", "{region}-{year}-{sequence:06d}")
+# The issuer's own code, for {issuer} in the pattern (e.g. an organisation code).
+CERTIFICATE_ISSUER_CODE = os.environ.get("CERTIFICATE_ISSUER_CODE", "")
 
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_SERVE_METHOD = "serve_view"

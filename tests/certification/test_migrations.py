@@ -59,8 +59,9 @@ def test_the_migrations_are_a_straight_line():
         "0001_squashed_0006_star_evaluation_workflow",
         "0002_decided_evaluations_immutable",
         "0003_private_holder_random_status_index",
+        "0004_serial_counter_scope",
     ]
-    assert graph.leaf_nodes("certification") == [("certification", "0003_private_holder_random_status_index")]
+    assert graph.leaf_nodes("certification") == [("certification", "0004_serial_counter_scope")]
 
 
 def test_a_database_made_by_the_replaced_migrations_needs_nothing_more(tmp_path):
@@ -80,6 +81,7 @@ def test_a_database_made_by_the_replaced_migrations_needs_nothing_more(tmp_path)
     assert planned == [
         ("accounts", "0002_credential_subject"),
         ("certification", "0003_private_holder_random_status_index"),
+        ("certification", "0004_serial_counter_scope"),
     ], plan.stdout
     assert migrated.returncode == 0, migrated.stderr
     assert from_nothing.returncode == 0, from_nothing.stderr

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from .models import Certificate
-from .signing import signing_certificate
+from .signing import signing_certificate, signing_identity
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ def pdf_file_check(data: bytes) -> FileCheck:
     or one by another key, or none at all, is not ours.
     """
     from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
 
     digest = hashlib.sha256(data).hexdigest()
     issued = Certificate.objects.issued().select_related("successor")
@@ -71,7 +72,9 @@ def pdf_file_check(data: bytes) -> FileCheck:
         if signer is None or signer.sha256 != ours.sha256:
             return FileCheck(Verdict.NOT_OURS, digest, signer=name)
         try:
-            intact = validate_pdf_signature(signature).intact
+            # Only whether the bytes are as signed matters here; the key is ours, so trust is settled.
+            context = ValidationContext(trust_roots=list(signing_identity().trust_roots) or [ours])
+            intact = validate_pdf_signature(signature, context).intact
         except Exception as error:  # a damaged signature container: not something we vouch for
             logger.info("checked file's signature cannot be validated: %r", error)
             intact = False

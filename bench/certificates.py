@@ -1,5 +1,6 @@
 """Certificate rendering: the product's pipeline beside a plain WeasyPrint render of the same HTML with the system
-CJK font, and the Latin-only floor (the same layout with the CJK text removed)."""
+CJK font, and the Latin-only floor (the same layout with the CJK text removed); and the cost of the PAdES
+signature on its own and with the render, as the worker issues a certificate."""
 
 import re
 
@@ -15,7 +16,9 @@ def run(*, repeat: int) -> list[Row]:
 
     from certification.certificates.fonts import font_stack
     from certification.certificates.models import certificate_sample, default_template
+    from certification.certificates.openbadges import credential_jwt
     from certification.certificates.rendering import certificate_document, html_to_pdf
+    from certification.certificates.signing import pdf_sign, signing_identity
 
     template = default_template()
     certificate = certificate_sample()
@@ -27,11 +30,24 @@ def run(*, repeat: int) -> list[Row]:
     latin_html = CJK.sub("", plain_html).replace(f'"{settings.CERTIFICATE_FONT_FAMILY}"', "sans-serif")
 
     def pipeline():
-        return html_to_pdf(*certificate_document(certificate, template=template))
+        return html_to_pdf(*certificate_document(certificate, template=template)).pdf
+
+    certificate.status_list_index = 1
+    certificate.holder_subject = "00000000-0000-4000-8000-000000000000"
+    rendered = html_to_pdf(*certificate_document(certificate, template=template))
+    signing_identity()  # the key is loaded once per process, not per certificate
+
+    def signed_pipeline():
+        document = html_to_pdf(
+            *certificate_document(certificate, template=template), credential_jwt=credential_jwt(certificate)
+        )
+        return pdf_sign(document.pdf, seal_box=document.seal_box)
 
     rows = []
     cases = [
         ("carestar pipeline (PDF/A-3b)", pipeline),
+        ("PAdES signature alone (B-B)", lambda: pdf_sign(rendered.pdf, seal_box=rendered.seal_box)),
+        ("carestar pipeline, credential embedded and signed", signed_pipeline),
         ("plain WeasyPrint, system CJK font", lambda: HTML(string=plain_html, url_fetcher=resources).write_pdf()),
         ("Latin-only floor", lambda: HTML(string=latin_html, url_fetcher=resources).write_pdf()),
     ]
@@ -47,6 +63,15 @@ def run(*, repeat: int) -> list[Row]:
             "carestar / plain",
             "ratio of medians",
             medians["carestar pipeline (PDF/A-3b)"] / medians["plain WeasyPrint, system CJK font"],
+            "x",
+        )
+    )
+    rows.append(
+        Row(
+            NAME,
+            "signed pipeline / Latin-only floor",
+            "ratio of medians",
+            medians["carestar pipeline, credential embedded and signed"] / medians["Latin-only floor"],
             "x",
         )
     )

@@ -1,10 +1,20 @@
 import uuid
 
 from django.contrib.auth.models import AbstractUser, Group
+from django.core.files.storage import storages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .national_id import national_id_mask, national_id_normalize, validate_national_id
+
+
+def photo_storage():
+    return storages["photos"]
+
+
+def photo_path(profile, filename: str) -> str:
+    # Never the uploader's file name (it may hold the person's name or number).
+    return f"{uuid.uuid4().hex}.jpg"
 
 
 class Role(models.TextChoices):
@@ -139,6 +149,18 @@ class CaregiverProfile(models.Model):
     # How the holder's credentials name them: random, stable across their certificates, and derived from nothing
     # about them, so that no credential handed on gives away who they are.
     credential_subject = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Printed on the holder's certificates, as Chinese certificates carry one; taken only with their consent.
+    photo = models.ImageField(_("photo"), storage=photo_storage, upload_to=photo_path, blank=True)
+    photo_consent_at = models.DateTimeField(_("photo consent recorded at"), null=True, blank=True, editable=False)
+    photo_consent_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("photo consent recorded by"),
+    )
 
     class Meta:
         ordering = ["user__name"]

@@ -1,9 +1,11 @@
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from .choosers import caregiver_chooser_viewset
+from .forms import CaregiverProfileForm
 from .models import AssessorProfile, CaregiverProfile, County, Institution, TrainingBody
 
 
@@ -57,7 +59,18 @@ class CaregiverViewSet(ModelViewSet):
     ]
     list_filter = ["institution__county", "practitioner_level"]
     search_fields = ["user__name", "institution__name"]
-    form_fields = ["gender", "national_id", "institution", "employed_since", "practitioner_level"]
+    edit_handler = ObjectList(
+        [
+            FieldPanel("gender"),
+            FieldPanel("national_id"),
+            FieldPanel("institution"),
+            FieldPanel("employed_since"),
+            FieldPanel("practitioner_level"),
+            FieldPanel("photo"),
+            FieldPanel("photo_consent"),
+        ],
+        base_form_class=CaregiverProfileForm,
+    )
     inspect_view_enabled = True
     inspect_view_fields = [
         "name",
@@ -66,6 +79,7 @@ class CaregiverViewSet(ModelViewSet):
         "institution",
         "employed_since",
         "practitioner_level",
+        "photo_consent_at",
     ]
     copy_view_enabled = False
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("verify/<str:code>/", views.verify_detail, name="verify"),
     path("verify/<str:code>.json", views.verify_json, name="verify_json"),
     path("verify/<str:code>/badge/", views.ob_credential, name="ob_credential"),
+    path("verify/<str:code>/photo/", views.verify_photo, name="verify_photo"),
     path("ob/issuer/", views.ob_issuer, name="ob_issuer"),
     path("ob/keys/<str:kid>/", views.ob_key, name="ob_key"),
     path("ob/achievements/star-<int:star_level>/", views.ob_achievement, name="ob_achievement"),

@@ -197,6 +197,8 @@ class Certificate(models.Model):
     # The holder's opaque credential subject (CaregiverProfile.credential_subject): how the Open Badges credential
     # names them. Nothing derived from the identity card number leaves the platform.
     holder_subject = models.UUIDField(editable=False)
+    # The holder's photo as printed (a copy, in the certificates' private storage), if they consented to one.
+    holder_photo = models.FileField(storage=certificate_storage, blank=True, editable=False)
     # Its revocation bit in the Bitstring status lists: drawn at random, so it tells nothing of order or volume.
     status_list_index = models.PositiveIntegerField(unique=True, editable=False)
     star_level = models.PositiveSmallIntegerField(_("star level"), validators=STAR_LEVEL)

@@ -62,6 +62,13 @@ def _image_url(resources: DocumentResources, image, spec: str) -> str | None:
     return resources.add(data, "image/png" if rendition.file.name.endswith(".png") else "image/jpeg")
 
 
+def _photo_url(resources: DocumentResources, certificate) -> str | None:
+    if not certificate.holder_photo:
+        return None
+    with certificate.holder_photo.open("rb") as handle:
+        return resources.add(handle.read(), "image/jpeg")
+
+
 def qr_png(url: str) -> bytes:
     buffer = io.BytesIO()
     # One pixel per module, scaled up without smoothing by the page (image-rendering: pixelated); a fixed mask
@@ -115,6 +122,7 @@ def certificate_document(certificate, *, template) -> tuple[str, DocumentResourc
         "seal_url": _image_url(resources, template.seal, "max-400x400|format-png"),
         "seal_svg": None if template.seal else seal_svg(certificate.issuer),
         "signature_url": _image_url(resources, template.signature, "max-400x200|format-png"),
+        "photo_url": _photo_url(resources, certificate),
         "font_stack": font_stack(),
         "font_faces": [],
     }

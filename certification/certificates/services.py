@@ -3,6 +3,7 @@
 import datetime
 import logging
 import secrets
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -93,7 +94,15 @@ def _reserve(*, evaluation: Evaluation, issued_on: datetime.date, **fields) -> C
         issued_on=issued_on,
         **fields,
     )
-    certificate.save()
+    if caregiver.photo:
+        with caregiver.photo.open("rb") as photo:
+            certificate.holder_photo.save(f"photos/{uuid.uuid4().hex}.jpg", ContentFile(photo.read()), save=False)
+    try:
+        certificate.save()
+    except BaseException:
+        if certificate.holder_photo:
+            certificate.holder_photo.storage.delete(certificate.holder_photo.name)
+        raise
     return certificate
 
 

@@ -59,6 +59,15 @@ class GenuineFileForm(forms.Form):
 
 
 MAX_CHECKED_FILE_SIZE = 5 * 1024 * 1024
+# Session key: the certificates this visitor looked up by number and holder's name.
+NAMED_LOOKUPS = "verify_named_lookups"
+
+
+def _may_see_photo(request, certificate) -> bool:
+    user = request.user
+    if user.is_authenticated and (user.is_administrator or certificate.caregiver.user_id == user.pk):
+        return True
+    return certificate.verification_code in request.session.get(NAMED_LOOKUPS, [])
 
 
 @rate_limited("verify")
@@ -74,6 +83,10 @@ def verify_form(request):
             .first()
         )
         if certificate is not None:
+            if name and certificate.serial_number == number:
+                # Number and name both known: this visitor may see the holder's photo too.
+                named = request.session.get(NAMED_LOOKUPS, [])
+                request.session[NAMED_LOOKUPS] = [*named[-19:], certificate.verification_code]
             return redirect(certificate)
         if not name:
             # Not a verification code: a certificate number, which is looked up only with the holder's name.
@@ -139,8 +152,25 @@ def verify_detail(request, code: str):
     user = request.user
     can_take_badge = user.is_authenticated and (user.is_administrator or certificate.caregiver.user_id == user.pk)
     return render(
-        request, "certification/verify_detail.html", {"certificate": certificate, "can_take_badge": can_take_badge}
+        request,
+        "certification/verify_detail.html",
+        {
+            "certificate": certificate,
+            "can_take_badge": can_take_badge,
+            "show_photo": bool(certificate.holder_photo) and _may_see_photo(request, certificate),
+        },
     )
+
+
+@rate_limited("verify")
+def verify_photo(request, code: str):
+    """The holder's photo as printed: for whoever entered the certificate number and the name, and the holder."""
+    certificate = Certificate.objects.issued().select_related("caregiver").filter(verification_code=code).first()
+    if certificate is None or not certificate.holder_photo or not _may_see_photo(request, certificate):
+        raise Http404
+    response = FileResponse(certificate.holder_photo.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @rate_limited("verify")

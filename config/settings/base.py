@@ -144,6 +144,11 @@ STORAGES = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": PRIVATE_MEDIA_ROOT / "certificates", "base_url": None},
     },
+    # Holders' photos (personal data): private, shown only through permission-checked views.
+    "photos": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT / "photos", "base_url": None},
+    },
     # Uploaded spreadsheets (rosters carry identity numbers): private, and deleted once imported.
     "imports": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",

@@ -18,6 +18,7 @@ MEDIA_ROOT = _scratch / "media"
 PRIVATE_MEDIA_ROOT = _scratch / "private"
 STORAGES["certificates"]["OPTIONS"]["location"] = PRIVATE_MEDIA_ROOT / "certificates"  # noqa: F405
 STORAGES["imports"]["OPTIONS"]["location"] = PRIVATE_MEDIA_ROOT / "imports"  # noqa: F405
+STORAGES["photos"]["OPTIONS"]["location"] = PRIVATE_MEDIA_ROOT / "photos"  # noqa: F405
 CELERY_BEAT_SCHEDULE_FILENAME = str(_scratch / "celerybeat-schedule")
 # A private embedded broker, started by the tests that run a real worker (tests/conftest.py).
 BROKER_DATA_DIR = _scratch / "broker"

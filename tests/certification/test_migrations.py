@@ -60,8 +60,9 @@ def test_the_migrations_are_a_straight_line():
         "0002_decided_evaluations_immutable",
         "0003_private_holder_random_status_index",
         "0004_serial_counter_scope",
+        "0005_certificate_holder_photo",
     ]
-    assert graph.leaf_nodes("certification") == [("certification", "0004_serial_counter_scope")]
+    assert graph.leaf_nodes("certification") == [("certification", "0005_certificate_holder_photo")]
 
 
 def test_a_database_made_by_the_replaced_migrations_needs_nothing_more(tmp_path):
@@ -80,8 +81,10 @@ def test_a_database_made_by_the_replaced_migrations_needs_nothing_more(tmp_path)
     planned = re.findall(r"^(\w+)\.(\w+)$", plan.stdout, re.MULTILINE)
     assert planned == [
         ("accounts", "0002_credential_subject"),
+        ("accounts", "0003_caregiver_photo"),
         ("certification", "0003_private_holder_random_status_index"),
         ("certification", "0004_serial_counter_scope"),
+        ("certification", "0005_certificate_holder_photo"),
     ], plan.stdout
     assert migrated.returncode == 0, migrated.stderr
     assert from_nothing.returncode == 0, from_nothing.stderr

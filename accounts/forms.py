@@ -1,0 +1,40 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms import WagtailAdminModelForm
+
+from .photos import photo_normalize
+
+
+class CaregiverProfileForm(WagtailAdminModelForm):
+    """A caregiver's record in the admin; a new photo needs the caregiver's consent, recorded with who saw it."""
+
+    photo_consent = forms.BooleanField(
+        label=_("The caregiver agrees to this photo being printed on their certificates"),
+        required=False,
+    )
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        if photo and "photo" in self.changed_data:
+            return photo_normalize(photo)
+        return photo
+
+    def clean(self):
+        cleaned = super().clean()
+        if "photo" in self.changed_data and cleaned.get("photo") and not cleaned.get("photo_consent"):
+            self.add_error("photo_consent", _("Record the caregiver's consent before saving a photo."))
+        return cleaned
+
+    def save(self, commit=True):
+        profile = super().save(commit=False)
+        if "photo" in self.changed_data:
+            if profile.photo:
+                profile.photo_consent_at = timezone.now()
+                profile.photo_consent_by = self.for_user
+            else:
+                profile.photo_consent_at = profile.photo_consent_by = None
+        if commit:
+            profile.save()
+            self.save_m2m()
+        return profile

@@ -12,6 +12,7 @@ from django.views.generic import FormView, TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from accounts.guards import AdministratorRequiredMixin
+from content.exports import CSV_CONTENT_TYPE, attachment
 
 from . import selectors, services
 from .imports import importer_for
@@ -124,9 +125,9 @@ class TemplateDownloadView(View):
             content_type = XLSX_CONTENT_TYPE
         else:
             content = template_csv(columns=importer.columns, examples=importer.examples())
-            content_type = "text/csv; charset=utf-8"
+            content_type = CSV_CONTENT_TYPE
         response = HttpResponse(content, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{importer.template_name}.{extension}"'
+        response["Content-Disposition"] = attachment(f"{importer.template_name}.{extension}")
         return response
 
 

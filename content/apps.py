@@ -9,5 +9,7 @@ class ContentConfig(AppConfig):
     def ready(self):
         from . import imports  # noqa: F401  (registers the clause and service item importers)
         from .admin_display import register_display_classes
+        from .exports import wagtail_exports_secure
 
         register_display_classes()
+        wagtail_exports_secure()

@@ -27,7 +27,7 @@ class RowError:
 class Importer(ABC):
     kind: str
     columns: list[Column]
-    # The stem of the template's file name, e.g. "clauses-template".
+    # The stem of the template's file name, e.g. "条款导入模板".
     template_name: str
     needs_standard = False
 
@@ -88,7 +88,7 @@ class ClauseRow:
 
 class ClauseImporter(Importer):
     kind = ImportJob.Kind.CLAUSES
-    template_name = "clauses-template"
+    template_name = "条款导入模板"
     needs_standard = True
     columns = [
         Column(
@@ -223,7 +223,7 @@ def category_lookup() -> dict[str, str]:
 
 class ServiceItemImporter(Importer):
     kind = ImportJob.Kind.SERVICE_ITEMS
-    template_name = "service-items-template"
+    template_name = "服务项目导入模板"
     columns = [
         Column("code", gettext_lazy("Item code"), required=True, help=gettext_lazy("Unique, e.g. SC-01.")),
         Column("name", gettext_lazy("Item name"), required=True, help=gettext_lazy("At most 100 characters.")),

@@ -27,6 +27,8 @@ from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
+from .exports import BOM, row_safe
+
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Excel's own limit for one cell.
 MAX_CELL_CHARS = 32_767
@@ -723,7 +725,7 @@ def template_xlsx(*, columns: list[Column], examples: list[list[str]], title: st
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="F3E9DD")
     for example in examples:
-        sheet.append(example)
+        sheet.append(row_safe(example))
     for position, column in enumerate(columns, start=1):
         letter = get_column_letter(position)
         sheet.column_dimensions[letter].width = 24 if column.text_only else 18
@@ -754,6 +756,5 @@ def template_csv(*, columns: list[Column], examples: list[list[str]]) -> bytes:
     output = io.StringIO()
     writer = csv.writer(output)
     writer.writerow([("*" if c.required else "") + str(c.label) for c in columns])
-    writer.writerows(examples)
-    # The byte-order mark makes Excel open the file as UTF-8 rather than in the system code page.
-    return ("\ufeff" + output.getvalue()).encode("utf-8")
+    writer.writerows(row_safe(example) for example in examples)
+    return (BOM + output.getvalue()).encode("utf-8")

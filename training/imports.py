@@ -16,7 +16,7 @@ from .selectors import batch_user_can_manage, prerequisites_missing
 
 class RosterImporter(Importer):
     kind = ImportJob.Kind.BATCH_ROSTER
-    template_name = "roster-template"
+    template_name = "培训名单导入模板"
     columns = [
         Column(
             "national_id",

@@ -123,7 +123,7 @@ class InstitutionCoverageView(TrainingCoverageMixin, AdministratorReportView):
     }
 
     def get_filename(self):
-        return "training-coverage-by-institution"
+        return "培训覆盖率（按机构）"
 
     def get_base_queryset(self):
         return selectors.coverage_by_institution(
@@ -169,7 +169,7 @@ class CountyCoverageView(TrainingCoverageMixin, AdministratorReportView):
     }
 
     def get_filename(self):
-        return "training-coverage-by-county"
+        return "培训覆盖率（按区县）"
 
     def get_base_queryset(self):
         return selectors.coverage_by_county(required_ids=self.required_ids, order_by_share=self.orders_by_share)
@@ -286,7 +286,7 @@ class ClauseCoverageView(StandardsCoverageMixin, AdministratorReportView):
     }
 
     def get_filename(self):
-        return "clause-coverage"
+        return "标准条款覆盖情况"
 
     def get_base_queryset(self):
         return selectors.clause_coverage()
@@ -320,7 +320,7 @@ class ServiceItemCoverageView(StandardsCoverageMixin, AdministratorReportView):
     }
 
     def get_filename(self):
-        return "service-item-coverage"
+        return "服务项目覆盖情况"
 
     def get_base_queryset(self):
         return selectors.service_item_coverage()

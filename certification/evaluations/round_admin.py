@@ -368,7 +368,7 @@ class ReEvaluationDueView(StaffReportView):
         return columns
 
     def get_filename(self):
-        return "re-evaluation-due"
+        return "复评到期名单"
 
     @cached_property
     def today(self) -> datetime.date:

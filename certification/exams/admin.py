@@ -22,6 +22,7 @@ from wagtail.admin.widgets.button import MenuItem
 
 from accounts.choosers import AdministratorsSearchChooserViewSet, SearchFilterForm
 from accounts.guards import administrator_required
+from content.exports import CSV_CONTENT_TYPE, attachment
 
 from . import imports, selectors, services
 from .models import Exam, ExamAttempt, ExamOverride, Question
@@ -269,8 +270,8 @@ def question_import_template(request, file_format: str):
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     else:
-        response = HttpResponse(imports.template_csv(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="question-import-template.{file_format}"'
+        response = HttpResponse(imports.template_csv(), content_type=CSV_CONTENT_TYPE)
+    response["Content-Disposition"] = attachment(f"题目导入模板.{file_format}")
     return response
 
 

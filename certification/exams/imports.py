@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from accounts.models import User
+from content.exports import BOM, row_safe
 from content.models import Clause, ServiceItem
 from content.spreadsheets import SpreadsheetError, SpreadsheetLimits, cell_text, spreadsheet_rows
 
@@ -306,7 +307,7 @@ def template_xlsx() -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for example in TEMPLATE_EXAMPLES:
-        sheet.append(example)
+        sheet.append(row_safe(example))
     sheet.column_dimensions["B"].width = 48
     notes = workbook.create_sheet("填写说明")
     for line in TEMPLATE_NOTES:
@@ -321,9 +322,8 @@ def template_csv() -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(template_headings())
-    writer.writerows(TEMPLATE_EXAMPLES)
-    # Excel opens a UTF-8 file with a byte-order mark as UTF-8, Chinese intact.
-    return buffer.getvalue().encode("utf-8-sig")
+    writer.writerows(row_safe(example) for example in TEMPLATE_EXAMPLES)
+    return (BOM + buffer.getvalue()).encode("utf-8")
 
 
 TEMPLATE_NOTES = [

@@ -16,6 +16,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from accounts.guards import AdministratorRequiredMixin, administrator_required
 from content.admin_views import SpreadsheetUploadField
+from content.exports import CSV_CONTENT_TYPE, attachment
 from content.spreadsheets import XLSX_CONTENT_TYPE, template_csv, template_xlsx
 
 from . import clients
@@ -108,9 +109,9 @@ class TemplateDownloadView(AdministratorRequiredMixin, View):
             content_type = XLSX_CONTENT_TYPE
         else:
             content = template_csv(columns=sheet.columns, examples=sheet.examples)
-            content_type = "text/csv; charset=utf-8"
+            content_type = CSV_CONTENT_TYPE
         response = HttpResponse(content, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{sheet.template_name}.{extension}"'
+        response["Content-Disposition"] = attachment(f"{sheet.template_name}.{extension}")
         return response
 
 

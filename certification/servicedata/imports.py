@@ -50,7 +50,7 @@ SHEET_KINDS = {
     MONTHS: SheetKind(
         key=MONTHS,
         title=gettext_lazy("Monthly service figures"),
-        template_name="service-months-template",
+        template_name="月度服务数据导入模板",
         columns=[
             NATIONAL_ID,
             NAME,
@@ -85,7 +85,7 @@ SHEET_KINDS = {
     INCIDENTS: SheetKind(
         key=INCIDENTS,
         title=gettext_lazy("Complaints, accidents and ethics breaches"),
-        template_name="service-incidents-template",
+        template_name="服务事件导入模板",
         columns=[
             Column(
                 "reference",

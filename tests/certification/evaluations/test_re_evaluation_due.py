@@ -82,7 +82,9 @@ def export(client, url, fmt, **params) -> list[list[str]]:
     response = client.get(url, {**params, "export": fmt})
     assert response.status_code == 200
     if fmt == "csv":
-        return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+        body = b"".join(response.streaming_content)
+        assert body.startswith("\ufeff".encode())
+        return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     return [["" if cell is None else str(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
 

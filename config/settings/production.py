@@ -25,6 +25,15 @@ WAGTAILADMIN_BASE_URL = SITE_URL
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+# HTTPS only: plain HTTP is redirected, and browsers are told to come back over HTTPS for a year.
+SECURE_SSL_REDIRECT = os.environ.get("SECURE_SSL_REDIRECT", "1") == "1"
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+# CareStar runs on a host of its own (e.g. carestar.ybj.example.gov.cn): its subdomains are its own too.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("SECURE_HSTS_INCLUDE_SUBDOMAINS", "1") == "1"
+SECURE_HSTS_PRELOAD = os.environ.get("SECURE_HSTS_PRELOAD", "1") == "1"
+# Wagtail's page preview shows the page in a frame of the admin itself, so frames stay allowed from the same
+# origin (X_FRAME_OPTIONS = "SAMEORIGIN") and Django's advice to deny them all is silenced on purpose.
+SILENCED_SYSTEM_CHECKS = ["security.W019"]
 # Certificates are signed by the issuer's own key; a local CA is for development only.
 if not (PDF_SIGNING_PKCS12_FILE or PDF_SIGNING_PKCS11_MODULE):  # noqa: F405
     raise ImproperlyConfigured(

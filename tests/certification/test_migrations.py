@@ -78,7 +78,11 @@ def test_a_database_made_by_the_replaced_migrations_needs_nothing_more(tmp_path)
 
     assert plan.returncode == 0, plan.stderr
     # Only what came after the squash: none of the replaced migrations runs again.
-    planned = re.findall(r"^(\w+)\.(\w+)$", plan.stdout, re.MULTILINE)
+    planned = [
+        step
+        for step in re.findall(r"^(\w+)\.(\w+)$", plan.stdout, re.MULTILINE)
+        if step[0] in {"accounts", "certification"}
+    ]
     assert planned == [
         ("accounts", "0002_credential_subject"),
         ("accounts", "0003_caregiver_photo"),

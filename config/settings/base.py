@@ -279,7 +279,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
-        # Each failed sign-in is recorded in the admin (django-axes' access attempts); the log needs no line.
+        # Each failed sign-in is recorded in the database (django-axes' access attempts); the log needs no line.
         "axes": {"level": "WARNING"},
         "django_tasks": {"level": "WARNING"},
     },

@@ -19,6 +19,8 @@ MANAGERS_GROUP = "定点机构管理员"
 ADMINISTRATOR_MODELS = {
     "accounts": ["county", "institution", "trainingbody", "caregiverprofile", "assessorprofile", "user"],
     "content": ["standard", "clause", "serviceitem", "importjob"],
+    # Sign-in lockouts (django-axes): administrators see them and lift one by deleting it.
+    "axes": ["accessattempt"],
     "training": ["trainingbatch", "trainingsettings"],
     "certification": [
         "question",

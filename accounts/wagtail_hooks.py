@@ -1,4 +1,5 @@
 from django.utils.translation import gettext_lazy as _
+from axes.models import AccessAttempt
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
@@ -96,10 +97,37 @@ class AssessorViewSet(ModelViewSet):
     copy_view_enabled = False
 
 
+class SignInLockoutViewSet(ModelViewSet):
+    """Failed sign-ins per account and address (django-axes); deleting a row lifts its lockout."""
+
+    model = AccessAttempt
+    icon = "lock"
+    menu_label = _("Sign-in lockouts")
+    url_prefix = "sign-in-lockouts"
+    list_display = ["username", "ip_address", "failures_since_start", "attempt_time"]
+    list_filter = ["attempt_time"]
+    search_fields = ["username", "ip_address"]
+    form_fields = []
+    add_view_enabled = False
+    copy_view_enabled = False
+    inspect_view_enabled = True
+    inspect_view_fields = ["username", "ip_address", "user_agent", "path_info", "failures_since_start", "attempt_time"]
+
+    def get_queryset(self, request):
+        return AccessAttempt.objects.order_by("-attempt_time")
+
+
 class PeopleGroup(ModelViewSetGroup):
     menu_label = _("People and institutions")
     menu_icon = "group"
-    items = [CountyViewSet, InstitutionViewSet, TrainingBodyViewSet, CaregiverViewSet, AssessorViewSet]
+    items = [
+        CountyViewSet,
+        InstitutionViewSet,
+        TrainingBodyViewSet,
+        CaregiverViewSet,
+        AssessorViewSet,
+        SignInLockoutViewSet,
+    ]
 
 
 @hooks.register("register_admin_viewset")

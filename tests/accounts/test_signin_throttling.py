@@ -1,7 +1,7 @@
 """After five wrong passwords an account is locked out from that address, on both sign-in pages, in words."""
 
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from tests.factories.accounts import UserFactory
 
@@ -57,3 +57,34 @@ def test_passwords_are_checked_by_the_validators(user):
     for weak in ("12345678", "password", "wang1"):
         with pytest.raises(ValidationError):
             validate_password(weak, user)
+
+
+def test_an_administrator_sees_the_lockout_and_lifts_it(client, user):
+    from axes.models import AccessAttempt
+
+    from accounts import services
+    from accounts.models import Role
+    from tests.factories.accounts import UserFactory
+
+    for _ in range(5):
+        client.post(PAGES[0], {"username": "wang", "password": "wrong"})
+    (attempt,) = AccessAttempt.objects.filter(username="wang")
+
+    administrator = UserFactory(role=Role.ADMINISTRATOR)
+    administrator.groups.add(services.role_groups_ensure()[Role.ADMINISTRATOR])
+    staff = Client()
+    staff.force_login(administrator)
+    listing = staff.get("/admin/sign-in-lockouts/")
+    assert listing.status_code == 200 and "wang" in listing.content.decode()
+    assert staff.post(f"/admin/sign-in-lockouts/delete/{attempt.pk}/").status_code == 302
+    assert client.post(PAGES[0], {"username": "wang", "password": "correct-horse-battery"}).status_code == 302
+
+
+def test_the_lockout_list_is_for_administrators_only(client, user):
+    from accounts import services
+    from tests.factories.accounts import InstitutionFactory, manager_for
+
+    services.role_groups_ensure()
+    client.force_login(manager_for(InstitutionFactory()))
+    response = client.get("/admin/sign-in-lockouts/")
+    assert response.status_code in (302, 403)

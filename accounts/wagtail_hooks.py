@@ -1,5 +1,5 @@
-from django.utils.translation import gettext_lazy as _
 from axes.models import AccessAttempt
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column

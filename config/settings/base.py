@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp import constants as csp
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -76,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Last: it turns a locked-out sign-in into its refusal page.
     "axes.middleware.AxesMiddleware",
@@ -244,6 +247,27 @@ CELERY_BEAT_SCHEDULE = {
     "re-evaluations-remind-due": {
         "task": "certification.tasks.re_evaluation_due_remind_task",
         "schedule": 24 * 60 * 60,
+    },
+}
+
+# Content-Security-Policy on every page of the site (django-csp): scripts, styles, fonts and images from the site
+# itself only (inline style attributes allowed, never inline script), videos embedded from HTTPS sites, no
+# plugins, no framing by other sites. Wagtail's admin is left out: it is not built to run under such a policy.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/admin/"],
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF, csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF],
+        "media-src": [csp.SELF],
+        "connect-src": [csp.SELF],
+        "frame-src": ["https:"],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.SELF],
     },
 }
 

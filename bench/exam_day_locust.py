@@ -17,7 +17,7 @@ EXAM_ID = int(os.environ["BENCH_EXAM_ID"])
 THINK_MIN = float(os.environ.get("BENCH_THINK_MIN", "30"))
 THINK_MAX = float(os.environ.get("BENCH_THINK_MAX", "90"))
 USERS = int(os.environ["BENCH_USERS"])
-OPTION = re.compile(r'name="q(\d+)" value="(\d+)"')
+OPTION = re.compile(r'name="q(\d+)" value="([^"]+)"')
 _next_session = itertools.count()
 _finished = itertools.count(1)
 
@@ -70,7 +70,7 @@ class Candidate(FastHttpUser):
             revision += 1
             with self.client.post(
                 f"{attempt_path}answer/",
-                json={"question": int(question), "choices": [int(random.choice(choices))], "revision": revision},
+                json={"question": int(question), "choices": [random.choice(choices)], "revision": revision},
                 headers=self.headers,
                 name="save answer",
                 catch_response=True,

@@ -15,9 +15,9 @@ from accounts import services as account_services
 from accounts.models import Role
 from certification.evaluations import services as evaluation_services
 from certification.evaluations.models import Evaluation
-from certification.models import Certificate
+from certification.models import Certificate, ExamAttempt
 from tests.factories.accounts import CaregiverFactory, InstitutionFactory, UserFactory, valid_national_id
-from tests.factories.certification import correct_answers, exam_with_questions, rule_set
+from tests.factories.certification import correct_answers, exam_with_questions, option_values, rule_set
 from tests.factories.training import course_with_lessons, training_body_with_index
 from training.models import LessonVisit, TrainingHoursEntry
 
@@ -104,7 +104,8 @@ def test_a_caregiver_earns_a_verifiable_certificate(live_server, celery_worker):
     assert "/me/star/" in my_learning
 
     attempt_page = learner.post(f"/exams/{exam.pk}/")
-    answers = {f"q{question}": choices for question, choices in correct_answers(exam).items()}
+    attempt = ExamAttempt.objects.get(caregiver=caregiver, exam=exam)
+    answers = {f"q{question}": option_values(attempt, choices) for question, choices in correct_answers(exam).items()}
     result = learner.post(attempt_page.url.removeprefix(live_server.url), {**answers, "submit": "1"})
     assert "/result/" in result.url
     assert "100" in result.text

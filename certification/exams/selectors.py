@@ -14,6 +14,7 @@ from accounts.models import CaregiverProfile
 from training.models import Enrollment
 
 from .models import AttemptAnswer, Choice, Exam, ExamAttempt, ExamOverride, Question
+from .options import option_value
 
 
 @dataclass
@@ -103,6 +104,7 @@ class PaperOption:
     id: int
     text: str
     letter: str
+    value: str = ""  # what the candidate's page sends for it (options.option_value)
     is_correct: bool | None = None
 
 
@@ -142,7 +144,12 @@ def attempt_paper(*, attempt: ExamAttempt, with_key: bool = False) -> list[Paper
     items = []
     for number, row in enumerate(rows, start=1):
         options = [
-            PaperOption(id=choice_id, text=texts.get(choice_id, ""), letter=LETTERS[index % len(LETTERS)])
+            PaperOption(
+                id=choice_id,
+                text=texts.get(choice_id, ""),
+                letter=LETTERS[index % len(LETTERS)],
+                value=option_value(attempt_id=attempt.pk, choice_id=choice_id),
+            )
             for index, choice_id in enumerate(row.choice_order)
         ]
         item = PaperItem(

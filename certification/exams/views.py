@@ -17,6 +17,7 @@ from accounts.guards import caregiver_required
 
 from . import selectors, services
 from .models import Exam, ExamAttempt
+from .options import option_values, options_decode
 
 
 def _own_attempt(request, attempt_id: int) -> ExamAttempt:
@@ -77,14 +78,15 @@ def exam_start(request, exam_id: int):
     )
 
 
-def _answers_from_post(request) -> dict[int, list[int]]:
+def _answers_from_post(request, attempt: ExamAttempt) -> dict[int, list[int]]:
     """Every question shown on the page, answered or cleared; a question left blank saves as unanswered."""
     try:
         shown = {int(value) for value in request.POST.getlist("shown")}
         shown |= {int(key[1:]) for key in request.POST if key.startswith("q") and key[1:].isdigit()}
-        return {question_id: [int(value) for value in request.POST.getlist(f"q{question_id}")] for question_id in shown}
     except ValueError:
         raise ValidationError(_("The answer form was damaged; please reload the page."))
+    answers = {question_id: request.POST.getlist(f"q{question_id}") for question_id in shown}
+    return options_decode(attempt=attempt, answers=answers)
 
 
 @login_required
@@ -98,7 +100,7 @@ def attempt(request, attempt_id: int):
         return redirect("certification:attempt_result", attempt_id=attempt.pk)
     if request.method == "POST":
         try:
-            services.attempt_answers_save(attempt=attempt, answers=_answers_from_post(request))
+            services.attempt_answers_save(attempt=attempt, answers=_answers_from_post(request, attempt))
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             if "submit" not in request.POST:
@@ -146,18 +148,21 @@ def attempt_answer(request, attempt_id: int):
     try:
         payload = json.loads(request.body or b"{}")
         question_id = int(payload["question"])
-        choice_ids = [int(value) for value in payload.get("choices", [])]
+        values = payload.get("choices", [])
+        if not isinstance(values, list) or not all(isinstance(value, str) and len(value) < 64 for value in values):
+            raise ValueError(values)
         revision = int(payload["revision"]) if payload.get("revision") is not None else None
         if revision is not None and not 0 < revision < 2**62:
             raise ValueError(revision)
         # Ids are 64-bit database keys; a larger number is no id the database could even be asked about.
-        if not all(0 < value < 2**63 for value in (question_id, *choice_ids)):
+        if not 0 < question_id < 2**63:
             raise ValueError(question_id)
     # OverflowError: int() of JSON's 1e5000, which is infinity; RecursionError: JSON nested thousands deep.
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError):
         message = _("The answer could not be read; please reload the page.")
         return JsonResponse({"ok": False, "error": message}, status=400)
     try:
+        choice_ids = options_decode(attempt=attempt, answers={question_id: values})[question_id]
         row = services.attempt_answer_save(
             attempt=attempt, question_id=question_id, choice_ids=choice_ids, revision=revision
         )
@@ -170,7 +175,7 @@ def attempt_answer(request, attempt_id: int):
         {
             "ok": True,
             "question": question_id,
-            "choices": row.choice_ids,
+            "choices": option_values(attempt_id=attempt.pk, choice_ids=row.choice_ids),
             "revision": row.revision,
             "remaining_seconds": _remaining_seconds(attempt),
         }
@@ -189,7 +194,8 @@ def attempt_state(request, attempt_id: int):
             "ok": True,
             "remaining_seconds": _remaining_seconds(attempt),
             "answers": {
-                str(item.question.id): sorted(item.selected) for item in selectors.attempt_paper(attempt=attempt)
+                str(item.question.id): [option.value for option in item.choices if option.id in item.selected]
+                for item in selectors.attempt_paper(attempt=attempt)
             },
         }
     )

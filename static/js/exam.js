@@ -30,11 +30,11 @@
   function fieldsetFor(id) { return document.getElementById("question-" + id); }
   function chosen(fieldset) {
     return Array.prototype.map.call(fieldset.querySelectorAll("input[type=radio]:checked, input[type=checkbox]:checked"),
-      function (input) { return Number(input.value); });
+      function (input) { return input.value; });
   }
   function showChoices(fieldset, choices) {
     Array.prototype.forEach.call(fieldset.querySelectorAll("input[type=radio], input[type=checkbox]"), function (input) {
-      input.checked = choices.indexOf(Number(input.value)) !== -1;
+      input.checked = choices.indexOf(input.value) !== -1;
     });
   }
   function setState(fieldset, state, message) {

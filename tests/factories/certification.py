@@ -150,3 +150,18 @@ def practical_template(*, service_item=None, steps=((20, False), (30, True), (50
             template=template, text=f"步骤{order + 1}", points=points, is_critical=critical, sort_order=order
         )
     return template
+
+
+def option_values(attempt, choice_ids) -> list[str]:
+    """What the candidate's page sends for these options of this attempt."""
+    from certification.exams.options import option_values as values
+
+    return values(attempt_id=attempt.pk, choice_ids=choice_ids)
+
+
+def attempt_correct_options(attempt) -> dict[int, list[str]]:
+    """attempt_correct_answers, as the page's option values."""
+    return {
+        question_id: option_values(attempt, choice_ids)
+        for question_id, choice_ids in attempt_correct_answers(attempt).items()
+    }

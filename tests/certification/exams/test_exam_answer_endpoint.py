@@ -10,7 +10,13 @@ from django.utils import timezone
 
 from certification.exams import services
 from certification.models import AttemptAnswer, Choice, ExamAttempt
-from tests.factories.certification import attempt_correct_answers, exam_with_questions, exam_with_sections
+from tests.factories.certification import (
+    attempt_correct_answers,
+    attempt_correct_options,
+    exam_with_questions,
+    exam_with_sections,
+    option_values,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -36,20 +42,35 @@ def post_answer(client, attempt, question_id, choices, revision=None):
 
 def test_each_answer_is_saved_as_it_is_given(client, started):
     question_id, choices = next(iter(attempt_correct_answers(started).items()))
-    response = post_answer(client, started, question_id, choices, revision=1)
+    values = option_values(started, choices)
+    response = post_answer(client, started, question_id, values, revision=1)
     assert response.status_code == 200
     body = response.json()
-    assert body["ok"] is True and body["choices"] == sorted(choices)
+    assert body["ok"] is True and body["choices"] == option_values(started, sorted(choices))
     assert 0 < body["remaining_seconds"] <= 20 * 60
     # Sent again (a retry after a lost reply): same state, same answer.
-    assert post_answer(client, started, question_id, choices, revision=1).json()["choices"] == sorted(choices)
+    assert post_answer(client, started, question_id, values, revision=1).json()["choices"] == body["choices"]
     assert AttemptAnswer.objects.get(attempt=started, question_id=question_id).choice_ids == sorted(choices)
+
+
+def test_option_values_say_nothing_of_the_options_ids_and_differ_per_attempt(client, caregiver, started):
+    row = started.answers.first()
+    values = option_values(started, row.choice_order)
+    assert all(str(choice_id) not in values for choice_id in row.choice_order)
+    assert len(set(values)) == len(values)
+    page = client.get(f"/exams/attempts/{started.pk}/").content.decode()
+    shown = re.findall(rf'name="q{row.question_id}" value="([^"]+)"', page)
+    assert shown == values
+    # Another attempt at the same options gets other values.
+    from certification.exams.options import option_value
+
+    assert option_value(attempt_id=started.pk + 1, choice_id=row.choice_order[0]) != values[0]
 
 
 def test_the_endpoint_is_csrf_protected(caregiver, started):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(caregiver.user)
-    question_id, choices = next(iter(attempt_correct_answers(started).items()))
+    question_id, choices = next(iter(attempt_correct_options(started).items()))
     response = post_answer(strict, started, question_id, choices)
     assert response.status_code == 403
     assert not AttemptAnswer.objects.filter(attempt=started, answered_at__isnull=False).exists()
@@ -70,13 +91,16 @@ def test_bad_input_gets_a_clear_error_in_chinese(client, started):
     assert response.status_code == 400 and "重新加载" in response.json()["error"]
     foreign = Choice.objects.exclude(question__attempt_answers__attempt=started).first()
     question_id = started.answers.first().question_id
-    response = post_answer(client, started, question_id, [foreign.pk if foreign else 999999])
-    assert response.status_code == 400 and "选项" in response.json()["error"]
+    # An option of another question, by its id or by the value it would have here: neither is an option here.
+    for value in (str(foreign.pk if foreign else 999999), *option_values(started, [foreign.pk] if foreign else [])):
+        response = post_answer(client, started, question_id, [value])
+        assert response.status_code == 400 and "重新加载" in response.json()["error"]
+    assert post_answer(client, started, question_id, [7]).status_code == 400  # not even text
 
 
 def test_after_the_deadline_the_endpoint_refuses_and_the_attempt_is_submitted(client, started):
     question_id, choices = next(iter(attempt_correct_answers(started).items()))
-    post_answer(client, started, question_id, choices)
+    post_answer(client, started, question_id, option_values(started, choices))
     ExamAttempt.objects.filter(pk=started.pk).update(
         started_at=timezone.now() - datetime.timedelta(minutes=30),
         deadline=timezone.now() - datetime.timedelta(minutes=10),
@@ -99,12 +123,12 @@ def test_the_next_page_request_submits_an_overdue_attempt(client, started):
 
 
 def test_a_second_device_sees_the_saved_answers(client, caregiver, started):
-    question_id, choices = next(iter(attempt_correct_answers(started).items()))
+    question_id, choices = next(iter(attempt_correct_options(started).items()))
     post_answer(client, started, question_id, choices)
     phone = Client()
     phone.force_login(caregiver.user)
     state = phone.get(f"/exams/attempts/{started.pk}/state/").json()
-    assert state["answers"][str(question_id)] == sorted(choices)
+    assert sorted(state["answers"][str(question_id)]) == sorted(choices)
     page = phone.get(f"/exams/attempts/{started.pk}/").content.decode()
     assert all(f'value="{choice}" checked' in page for choice in choices)
 
@@ -115,7 +139,7 @@ def _without_csrf(html: str) -> str:
 
 def test_the_answer_key_never_reaches_the_browser_before_grading(client, started):
     """Scan every page and JSON reply of an open attempt; then swap the key and check that nothing changes."""
-    question_id, choices = next(iter(attempt_correct_answers(started).items()))
+    question_id, choices = next(iter(attempt_correct_options(started).items()))
     save = post_answer(client, started, question_id, choices, revision=5).content.decode()
     html = client.get(f"/exams/attempts/{started.pk}/").content.decode()
     state = client.get(f"/exams/attempts/{started.pk}/state/").content.decode()
@@ -157,15 +181,15 @@ def test_a_random_paper_shows_options_in_the_stored_order(client, caregiver):
     attempt = ExamAttempt.objects.get(caregiver=caregiver)
     html = client.get(attempt_url).content.decode()
     for row in attempt.answers.all():
-        shown = [int(value) for value in re.findall(rf'name="q{row.question_id}" value="(\d+)"', html)]
-        assert shown == row.choice_order
+        shown = re.findall(rf'name="q{row.question_id}" value="([^"]+)"', html)
+        assert shown == option_values(attempt, row.choice_order)
     # A reload shows the same paper.
     assert _without_csrf(client.get(attempt_url).content.decode()) == _without_csrf(html)
     services.attempt_submit(attempt=attempt)
 
 
 def test_an_absurd_revision_is_refused(client, started):
-    question_id, choices = next(iter(attempt_correct_answers(started).items()))
+    question_id, choices = next(iter(attempt_correct_options(started).items()))
     for revision in (-1, 2**63):
         assert post_answer(client, started, question_id, choices, revision=revision).status_code == 400
     assert not AttemptAnswer.objects.filter(attempt=started, answered_at__isnull=False).exists()

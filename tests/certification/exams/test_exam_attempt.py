@@ -8,7 +8,7 @@ from certification.exams import services
 from certification.exams import services as exam_services
 from certification.models import AttemptAnswer, ExamAttempt
 from tests.factories.accounts import CaregiverFactory
-from tests.factories.certification import correct_answers, exam_with_questions
+from tests.factories.certification import correct_answers, exam_with_questions, option_values
 
 pytestmark = pytest.mark.django_db
 
@@ -158,7 +158,11 @@ def test_two_devices_starting_at_once_share_one_attempt(caregiver, exam):
 def test_exam_over_http_save_then_submit(client, caregiver, exam):
     client.force_login(caregiver.user)
     attempt_url = client.post(f"/exams/{exam.pk}/")["Location"]
-    form = {f"q{question_id}": choice_ids for question_id, choice_ids in correct_answers(exam).items()}
+    attempt = ExamAttempt.objects.get(caregiver=caregiver)
+    form = {
+        f"q{question_id}": option_values(attempt, choice_ids)
+        for question_id, choice_ids in correct_answers(exam).items()
+    }
     shown = list(correct_answers(exam))
     client.post(attempt_url, {**form, "shown": shown, "save": "1"})
     # A reload shows the saved answers ticked and marked as saved.

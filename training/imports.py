@@ -84,14 +84,15 @@ class RosterImporter(Importer):
                         )
                     seen.setdefault(national_id, row.number)
                     caregiver = caregivers.get(national_id)
-                    if caregiver is None:
-                        row_errors.append(_("No caregiver with this identity card number is registered."))
             if not name:
                 row_errors.append(_("The name is empty."))
-            elif caregiver is not None and caregiver.name != name:
-                row_errors.append(
-                    _("The name “%(name)s” does not match the registered caregiver with this number.") % {"name": name}
-                )
+            if national_id and name and not row_errors and (caregiver is None or caregiver.name != name):
+                # One answer whether the number is unknown or belongs to someone else: a roster upload must not
+                # tell which identity numbers are registered, nor whose they are.
+                row_errors.append(_("No registered caregiver has this identity card number and this name."))
+                caregiver = None
+            if caregiver is not None and (caregiver.name != name or row_errors):
+                caregiver = None
             if caregiver is not None and caregiver.pk in missing:
                 row_errors.append(
                     _("%(name)s has not completed %(courses)s.")

@@ -69,6 +69,16 @@ class AdministratorsSearchChooserViewSet(ChooserViewSet):
     def choose_results_view_class(self):
         return self._for_administrators(super().choose_results_view_class)
 
+    # The views that answer with a chosen row (its name, by id) are for administrators too: otherwise any admin
+    # user could read anyone's name by trying ids.
+    @property
+    def chosen_view_class(self):
+        return type("ChosenView", (AdministratorRequiredMixin, super().chosen_view_class), {})
+
+    @property
+    def chosen_multiple_view_class(self):
+        return type("ChosenMultipleView", (AdministratorRequiredMixin, super().chosen_multiple_view_class), {})
+
 
 class CaregiverChooserViewSet(AdministratorsSearchChooserViewSet):
     model = CaregiverProfile

@@ -1,5 +1,6 @@
 """The question bank in the admin: administrators own it, training bodies propose, item analysis per question."""
 
+import json
 import math
 
 import pytest
@@ -173,10 +174,25 @@ def test_admin_listings_cost_a_fixed_number_of_queries(client, administrator):
 def test_choosers_of_caregivers_and_questions_are_for_administrators(client, trainer, administrator):
     caregiver = CaregiverFactory(user__name="隐私护理员")
     bank_question(text="保密的题目")
+    question = Question.objects.get(text="保密的题目")
     client.force_login(trainer)
     assert denied(client.get("/admin/caregiver_chooser/"))
     assert denied(client.get("/admin/question_chooser/"))
+    # Nor by id: the views that answer with a chosen row give no name or text away.
+    for url in (
+        f"/admin/caregiver_chooser/chosen/{caregiver.pk}/",
+        f"/admin/caregiver_chooser/chosen-multiple/?id={caregiver.pk}",
+        f"/admin/question_chooser/chosen/{question.pk}/",
+    ):
+        response = client.get(url)
+        assert denied(response), url
+        text = response.content.decode()
+        if response.get("Content-Type", "").startswith("application/json"):
+            text = json.dumps(response.json(), ensure_ascii=False)
+        assert caregiver.name not in text and "保密的题目" not in text
     client.force_login(administrator)
+    chosen = client.get(f"/admin/caregiver_chooser/chosen/{caregiver.pk}/").json()
+    assert chosen["result"]["title"] == caregiver.name
     assert caregiver.name in client.get("/admin/caregiver_chooser/", {"q": "隐私"}).json()["html"]
     assert caregiver.name not in client.get("/admin/caregiver_chooser/", {"q": "无此人"}).json()["html"]
     assert "保密的题目" in client.get("/admin/question_chooser/").json()["html"]

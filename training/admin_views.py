@@ -14,6 +14,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.history import HistoryView
+from wagtail.admin.views.generic.usage import UsageView
 from wagtail.admin.views.generic.models import DeleteView, EditView, IndexView, InspectView
 from wagtail.permission_policies import ModelPermissionPolicy
 
@@ -127,6 +128,11 @@ class BatchInspectView(OwnBatchesMixin, InspectView):
 
 class BatchHistoryView(OwnBatchMixin, HistoryView):
     # The history's own queryset is of log entries (get_base_queryset): only the batch is looked up here.
+    pass
+
+
+class BatchUsageView(OwnBatchMixin, UsageView):
+    # Where a batch is referenced: for the batch's own training body (and administrators) only.
     pass
 
 

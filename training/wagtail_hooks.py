@@ -38,6 +38,7 @@ class TrainingBatchViewSet(ModelViewSet):
     delete_view_class = admin_views.BatchDeleteView
     inspect_view_class = admin_views.BatchInspectView
     history_view_class = admin_views.BatchHistoryView
+    usage_view_class = admin_views.BatchUsageView
     copy_view_enabled = False
 
     @property

@@ -198,10 +198,13 @@ def test_a_training_body_sees_and_reaches_only_its_own_batches(client, setting):
     assert "甲的批次" in listing and "乙的批次" not in listing
     assert client.get(f"/admin/training/batches/edit/{own.pk}/").status_code == 200
     assert client.get(f"/admin/training/batches/{own.pk}/roster/").status_code == 200
+    assert client.get(f"/admin/training/batches/usage/{own.pk}/").status_code == 200
     for url in (
         f"/admin/training/batches/edit/{foreign.pk}/",
         f"/admin/training/batches/delete/{foreign.pk}/",
         f"/admin/training/batches/history/{foreign.pk}/",
+        f"/admin/training/batches/usage/{foreign.pk}/",
+        f"/admin/training/batches/inspect/{foreign.pk}/",
         f"/admin/training/batches/{foreign.pk}/roster/",
         f"/admin/training/batches/sessions/{foreign.sessions.first().pk}/attendance/",
     ):

@@ -14,8 +14,8 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.history import HistoryView
-from wagtail.admin.views.generic.usage import UsageView
 from wagtail.admin.views.generic.models import DeleteView, EditView, IndexView, InspectView
+from wagtail.admin.views.generic.usage import UsageView
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from accounts.models import CaregiverProfile, TrainingBody

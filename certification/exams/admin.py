@@ -145,8 +145,8 @@ class QuestionCreateView(generic.CreateView):
 class InstanceCheckedMixin:
     """Wagtail checks the model permission; a training body may touch only its own proposals."""
 
-    def get_object(self, queryset=None):
-        instance = super().get_object(queryset)
+    def get_object(self, *args, **kwargs):
+        instance = super().get_object(*args, **kwargs)
         if not self.permission_policy.user_has_permission_for_instance(
             self.request.user, self.permission_required or "view", instance
         ):
@@ -159,6 +159,14 @@ class QuestionEditView(InstanceCheckedMixin, generic.EditView):
 
 
 class QuestionDeleteView(InstanceCheckedMixin, generic.DeleteView):
+    pass
+
+
+class QuestionHistoryView(InstanceCheckedMixin, generic.HistoryView):
+    pass
+
+
+class QuestionUsageView(InstanceCheckedMixin, generic.UsageView):
     pass
 
 
@@ -195,6 +203,8 @@ class QuestionViewSet(ModelViewSet):
     edit_view_class = QuestionEditView
     delete_view_class = QuestionDeleteView
     inspect_view_class = QuestionInspectView
+    history_view_class = QuestionHistoryView
+    usage_view_class = QuestionUsageView
     inspect_view_enabled = True
     copy_view_enabled = False
     edit_handler = ObjectList(Question.panels, base_form_class=QuestionAdminForm)

@@ -98,10 +98,13 @@ def test_a_training_body_sees_only_its_own_proposals(client, trainer):
     listing = client.get("/admin/questions/").content.decode()
     assert "自己的提议" in listing and "题库里的题" not in listing
     others = Question.objects.get(text="题库里的题")
-    assert denied(client.get(f"/admin/questions/edit/{others.pk}/"))
+    for view in ("edit", "history", "usage", "inspect"):
+        response = client.get(f"/admin/questions/{view}/{others.pk}/")
+        assert denied(response) and "题库里的题" not in response.content.decode(), view
     assert denied(client.post(f"/admin/questions/delete/{others.pk}/"))
     assert Question.objects.filter(pk=others.pk).exists()
-    assert client.get(f"/admin/questions/edit/{own.pk}/").status_code == 200
+    for view in ("edit", "history", "usage"):
+        assert client.get(f"/admin/questions/{view}/{own.pk}/").status_code == 200, view
 
 
 def sit(exam, right_questions: set[int]):

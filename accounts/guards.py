@@ -43,3 +43,17 @@ class AdministratorMenuItem(MenuItem):
 
     def is_shown(self, request):
         return getattr(request.user, "is_administrator", False)
+
+
+def site_history_for_administrators() -> list:
+    """URL patterns that put Wagtail's site history (page, results, CSV/XLSX export) behind administrator_required."""
+    from django.urls import path
+    from wagtail.admin.views.reports.audit_logging import LogEntriesView
+
+    class AdministratorsLogEntriesView(AdministratorRequiredMixin, LogEntriesView):
+        pass
+
+    return [
+        path("admin/reports/site-history/", AdministratorsLogEntriesView.as_view()),
+        path("admin/reports/site-history/results/", AdministratorsLogEntriesView.as_view(results_only=True)),
+    ]

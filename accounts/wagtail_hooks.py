@@ -138,3 +138,9 @@ def register_people():
 @hooks.register("register_admin_viewset")
 def register_caregiver_chooser():
     return caregiver_chooser_viewset
+
+
+@hooks.register("construct_reports_menu")
+def site_history_menu_for_administrators(request, menu_items):
+    if not getattr(request.user, "is_administrator", False):
+        menu_items[:] = [item for item in menu_items if item.name != "site-history"]

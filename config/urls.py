@@ -4,7 +4,12 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from accounts.guards import site_history_for_administrators
+
 urlpatterns = [
+    # Site history lists every object's changes: administrators only (a training body reads its own objects'
+    # history on each object). Matched before Wagtail's own patterns for the same paths.
+    *site_history_for_administrators(),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("accounts.urls")),

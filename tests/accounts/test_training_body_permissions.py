@@ -187,3 +187,25 @@ def test_trainer_can_choose_clauses_and_service_items_for_lessons(client, two_bo
     assert items.status_code == 200 and item.name in items.json()["html"]
     # Choosing is not editing: the library itself stays closed to training bodies.
     assert client.get(f"/admin/snippets/content/clause/edit/{clause.pk}/").status_code == 302
+
+
+def test_site_history_is_for_administrators_only(client):
+    from accounts import services as account_services
+    from tests.factories.content import administrator
+    from tests.factories.training import trainer_for, training_body_with_index
+
+    body, _index = training_body_with_index()
+    account_services.role_groups_ensure()
+    client.force_login(trainer_for(body))
+    for url in (
+        "/admin/reports/site-history/",
+        "/admin/reports/site-history/results/",
+        "/admin/reports/site-history/?export=csv",
+    ):
+        response = client.get(url)
+        assert response.status_code in (302, 403), url
+    reports_menu = client.get("/admin/").content.decode()
+    assert "/admin/reports/site-history/" not in reports_menu
+
+    client.force_login(administrator())
+    assert client.get("/admin/reports/site-history/").status_code == 200

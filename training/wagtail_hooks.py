@@ -1,3 +1,4 @@
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -125,3 +126,12 @@ def lessons_for_enrolled_learners(serve_page):
         return serve_page(page, request, serve_args, serve_kwargs)
 
     return serve
+
+
+@hooks.register("before_move_page")
+def refuse_moves_the_user_may_not_make(request, page_to_move, destination):
+    """Wagtail shows the move's confirmation, with the destination's title, before checking the move is allowed:
+    a training body would read the titles of another body's courses. The check comes first here."""
+    permissions = page_to_move.permissions_for_user(request.user)
+    if not (permissions.can_move() and permissions.can_move_to(destination)):
+        raise PermissionDenied

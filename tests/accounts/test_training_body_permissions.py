@@ -209,3 +209,24 @@ def test_site_history_is_for_administrators_only(client):
 
     client.force_login(administrator())
     assert client.get("/admin/reports/site-history/").status_code == 200
+
+
+def test_a_move_to_another_bodys_pages_is_refused_before_their_titles_show(client):
+    from accounts import services as account_services
+    from tests.factories.training import course_with_lessons, trainer_for, training_body_with_index
+
+    account_services.role_groups_ensure()
+    body, index = training_body_with_index()
+    _other, other_index = training_body_with_index(code="TB-B", name="乙培训学校")
+    own = course_with_lessons(index, lessons=1, slug="own")
+    theirs = course_with_lessons(other_index, lessons=1, slug="theirs")
+    theirs.title = "乙的课程"
+    theirs.save_revision().publish()
+    client.force_login(trainer_for(body))
+    for destination in (theirs, other_index):
+        response = client.get(f"/admin/pages/{own.pk}/move/{destination.pk}/confirm/")
+        html = response.content.decode()
+        assert response.status_code in (302, 403) and "乙的课程" not in html and "乙培训学校" not in html
+        assert client.post(f"/admin/pages/{own.pk}/move/{destination.pk}/confirm/").status_code in (302, 403)
+    own.refresh_from_db()
+    assert own.get_parent().pk == index.pk

@@ -202,3 +202,16 @@ def assessor_create(
 ) -> AssessorProfile:
     user = user_create(username=username, password=password, name=name, role=Role.ASSESSOR)
     return AssessorProfile.objects.create(user=user, institution=institution, qualifications=qualifications)
+
+
+def caregiver_photo_set(*, caregiver, photo, recorded_by) -> None:
+    """Store a caregiver's photo (already normalised, accounts.photos) with who recorded their consent, and when."""
+    from django.utils import timezone
+
+    previous = caregiver.photo.name if caregiver.photo else ""
+    caregiver.photo.save(photo.name, photo, save=False)
+    caregiver.photo_consent_at = timezone.now()
+    caregiver.photo_consent_by = recorded_by
+    caregiver.save(update_fields=["photo", "photo_consent_at", "photo_consent_by"])
+    if previous:
+        caregiver.photo.storage.delete(previous)  # certificates keep their own copy

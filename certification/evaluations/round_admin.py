@@ -28,6 +28,7 @@ from wagtail.admin.views.reports import ReportView
 from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.widgets.button import HeaderButton
 
+from accounts import services as account_services
 from accounts.models import CaregiverProfile, County, Institution, Role
 
 from ..certificates import services as certificates
@@ -297,6 +298,10 @@ class NominateColumn(Column):
     cell_template_name = "certification/admin/nominate_cell.html"
 
 
+class PhotoColumn(Column):
+    cell_template_name = "certification/admin/photo_cell.html"
+
+
 class ReEvaluationDueFilterSet(WagtailFilterSet):
     county = django_filters.ModelChoiceFilter(
         label=_("County"),
@@ -429,6 +434,7 @@ class NominationIndexView(ManagerMixin, StaffReportView):
         Column("re_evaluation_due_on", label=_("Re-evaluation due on"), sort_key="re_evaluation_due_on"),
         Column("open_label", label=_("Evaluation in progress")),
         NominateColumn("nominate_url", label=""),
+        PhotoColumn("photo_url", label=_("Photo")),
     ]
 
     def get_base_queryset(self):
@@ -439,6 +445,7 @@ class NominationIndexView(ManagerMixin, StaffReportView):
         for row in rows:
             row.open_label = Evaluation.Status(row.open_status).label if row.open_status else ""
             row.nominate_url = None if row.open_status else reverse("nominations:nominate", args=[row.pk])
+            row.photo_url = reverse("nominations:photo", args=[row.pk])
         return rows
 
 
@@ -510,6 +517,62 @@ class NominateView(ManagerMixin, WagtailAdminTemplateMixin, FormView):
         return context
 
 
+class CaregiverPhotoForm(forms.Form):
+    photo = forms.ImageField(label=_("Photo"), help_text=_("A recent ID-style photo; JPEG, PNG or WebP, at most 5 MB."))
+    consent = forms.BooleanField(
+        label=_("The caregiver agrees to this photo being printed on their certificates"),
+        error_messages={"required": _("Record the caregiver's consent before saving a photo.")},
+    )
+
+    def clean_photo(self):
+        from accounts.photos import photo_normalize
+
+        return photo_normalize(self.cleaned_data["photo"])
+
+
+class CaregiverPhotoView(ManagerMixin, WagtailAdminTemplateMixin, FormView):
+    """A manager uploads the photo of one of their own staff, with the caregiver's consent recorded."""
+
+    form_class = CaregiverPhotoForm
+    template_name = "certification/admin/caregiver_photo.html"
+    page_title = _("Caregiver's photo")
+    header_icon = "image"
+
+    @cached_property
+    def caregiver(self) -> CaregiverProfile:
+        return get_object_or_404(
+            CaregiverProfile.objects.select_related("user", "institution"),
+            pk=self.kwargs["pk"],
+            institution_id=self.request.user.institution_id,
+        )
+
+    def get_page_subtitle(self):
+        return self.caregiver.name
+
+    def form_valid(self, form):
+        account_services.caregiver_photo_set(
+            caregiver=self.caregiver, photo=form.cleaned_data["photo"], recorded_by=self.request.user
+        )
+        messages.success(
+            self.request,
+            gettext("The photo of %(name)s is saved; their next certificates carry it.")
+            % {"name": self.caregiver.name},
+        )
+        return redirect("nominations:index")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            caregiver=self.caregiver,
+            action_url=self.request.get_full_path(),
+            submit_button_label=gettext("Save the photo"),
+            submit_button_active_label=gettext("Saving…"),
+            form_is_multipart=True,
+            media=context["form"].media,
+        )
+        return context
+
+
 # --- Registration ---------------------------------------------------------------------------------------
 
 
@@ -555,6 +618,7 @@ class NominationViewSet(ViewSet):
             path("", NominationIndexView.as_view(), name="index"),
             path("results/", NominationIndexView.as_view(results_only=True), name="results"),
             path("<int:pk>/", NominateView.as_view(), name="nominate"),
+            path("<int:pk>/photo/", CaregiverPhotoView.as_view(), name="photo"),
         ]
 
 

@@ -88,3 +88,41 @@ def test_a_bad_photo_is_refused_in_words_and_nothing_is_saved(client, administra
     assert response.context["form"].errors["photo"]
     caregiver.refresh_from_db()
     assert not caregiver.photo and caregiver.photo_consent_at is None
+
+
+def test_a_manager_uploads_the_photo_of_their_own_staff_with_consent(client):
+    from accounts import services
+    from tests.factories.accounts import CaregiverFactory, InstitutionFactory, manager_for
+
+    services.role_groups_ensure()
+    institution = InstitutionFactory()
+    own = CaregiverFactory(institution=institution, user__name="本院护理员")
+    other = CaregiverFactory(user__name="他院护理员")
+    manager = manager_for(institution)
+    client.force_login(manager)
+
+    listing = client.get("/admin/re-evaluation/nominations/").content.decode()
+    assert f"/admin/re-evaluation/nominations/{own.pk}/photo/" in listing
+
+    url = f"/admin/re-evaluation/nominations/{own.pk}/photo/"
+    refused = client.post(url, {"photo": image_file()})
+    assert refused.status_code == 200 and "保存照片前，请先登记护理员本人的同意" in refused.content.decode()
+    own.refresh_from_db()
+    assert not own.photo
+
+    assert client.post(url, {"photo": image_file(), "consent": "on"}).status_code == 302
+    own.refresh_from_db()
+    assert own.photo and own.photo_consent_by == manager
+    with Image.open(own.photo.open("rb")) as stored:
+        assert stored.size == SIZE
+
+    # Another institution's caregiver does not exist for this manager.
+    assert client.get(f"/admin/re-evaluation/nominations/{other.pk}/photo/").status_code == 404
+    assert (
+        client.post(
+            f"/admin/re-evaluation/nominations/{other.pk}/photo/", {"photo": image_file(), "consent": "on"}
+        ).status_code
+        == 404
+    )
+    other.refresh_from_db()
+    assert not other.photo

@@ -27,6 +27,7 @@ class CaregiverProfileForm(WagtailAdminModelForm):
         return cleaned
 
     def save(self, commit=True):
+        previous = self.instance.__class__.objects.filter(pk=self.instance.pk).values_list("photo", flat=True).first()
         profile = super().save(commit=False)
         if "photo" in self.changed_data:
             if profile.photo:
@@ -37,4 +38,7 @@ class CaregiverProfileForm(WagtailAdminModelForm):
         if commit:
             profile.save()
             self.save_m2m()
+            if previous and "photo" in self.changed_data and previous != profile.photo.name:
+                # A replaced or cleared photo is not kept: certificates hold their own copies.
+                profile.photo.storage.delete(previous)
         return profile

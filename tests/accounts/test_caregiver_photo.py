@@ -126,3 +126,15 @@ def test_a_manager_uploads_the_photo_of_their_own_staff_with_consent(client):
     )
     other.refresh_from_db()
     assert not other.photo
+
+
+def test_a_replaced_photo_leaves_no_file_behind(client, administrator, caregiver):
+    client.force_login(administrator)
+    url = f"/admin/caregiverprofile/edit/{caregiver.pk}/"
+    client.post(url, form_data(caregiver, photo=image_file(), photo_consent="on"))
+    caregiver.refresh_from_db()
+    first = caregiver.photo.name
+    client.post(url, form_data(caregiver, photo=image_file(size=(700, 900)), photo_consent="on"))
+    caregiver.refresh_from_db()
+    assert caregiver.photo.name != first
+    assert not caregiver.photo.storage.exists(first) and caregiver.photo.storage.exists(caregiver.photo.name)

@@ -88,3 +88,30 @@ def test_the_lockout_list_is_for_administrators_only(client, user):
     client.force_login(manager_for(InstitutionFactory()))
     response = client.get("/admin/sign-in-lockouts/")
     assert response.status_code in (302, 403)
+
+
+def test_the_lockout_list_costs_the_same_for_one_or_many(client):
+    from axes.models import AccessAttempt
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts import services
+    from accounts.models import Role
+    from tests.factories.accounts import UserFactory
+
+    administrator = UserFactory(role=Role.ADMINISTRATOR)
+    administrator.groups.add(services.role_groups_ensure()[Role.ADMINISTRATOR])
+    client.force_login(administrator)
+
+    def queries(count: int) -> int:
+        AccessAttempt.objects.all().delete()
+        for n in range(count):
+            AccessAttempt.objects.create(
+                username=f"user{n}", ip_address=f"10.0.0.{n}", user_agent="x", failures_since_start=5
+            )
+        client.get("/admin/sign-in-lockouts/")
+        with CaptureQueriesContext(connection) as context:
+            assert client.get("/admin/sign-in-lockouts/").status_code == 200
+        return len(context.captured_queries)
+
+    assert queries(1) == queries(15)

@@ -249,6 +249,27 @@ def _extra_trust_roots() -> list:
     return list(load_certs_from_pemder([path])) if path else []
 
 
+def _blank_stamp_style():
+    """A signature appearance that draws nothing: the seal the template drew shows through. PDF/A wants every
+    visible widget to have an appearance stream, so it gets an empty one rather than none."""
+    from dataclasses import dataclass as frozen_dataclass
+
+    from pyhanko.stamp.base import BaseStamp, BaseStampStyle
+
+    class BlankStamp(BaseStamp):
+        def _render_inner_content(self):
+            return []
+
+    @frozen_dataclass(frozen=True)
+    class BlankStampStyle(BaseStampStyle):
+        border_width: int = 0
+
+        def create_stamp(self, writer, box, text_params):
+            return BlankStamp(writer=writer, style=self, box=box)
+
+    return BlankStampStyle()
+
+
 # --- Signing -----------------------------------------------------------------------------------------------
 
 
@@ -256,7 +277,7 @@ def pdf_sign(pdf: bytes, *, seal_box: tuple[float, float, float, float] | None) 
     """The PDF with the issuer's PAdES signature appended as an incremental update (the rendered bytes are kept).
 
     `seal_box` is the seal's rectangle on the first page (PDF points, x1 y1 x2 y2): the signature's widget lies
-    over it, with no appearance of its own, so the seal the template drew is what every viewer shows.
+    over it, with an empty appearance of its own, so the seal the template drew is what every viewer shows.
     """
     import asyncio
     import concurrent.futures
@@ -273,7 +294,6 @@ def pdf_sign(pdf: bytes, *, seal_box: tuple[float, float, float, float] | None) 
 def _sign(pdf: bytes, *, seal_box: tuple[float, float, float, float] | None) -> bytes:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers, timestamps
-    from pyhanko.stamp import NoOpStampStyle
     from pyhanko_certvalidator import ValidationContext
 
     identity = signing_identity()
@@ -297,14 +317,13 @@ def _sign(pdf: bytes, *, seal_box: tuple[float, float, float, float] | None) -> 
         FIELD_NAME,
         on_page=0,
         box=tuple(round(value) for value in seal_box) if seal_box else None,
-        empty_field_appearance=True,
         readable_field_name="发证机关电子签章",
     )
     signer = signers.PdfSigner(
         metadata,
         identity.signer,
         timestamper=timestamps.HTTPTimeStamper(tsa_url, timeout=10) if tsa_url else None,
-        stamp_style=NoOpStampStyle(),
+        stamp_style=_blank_stamp_style(),
         new_field_spec=field,
     )
     output = io.BytesIO()

@@ -56,6 +56,9 @@ def test_an_issued_certificate_is_signed_over_its_seal_and_both_validators_accep
     left, bottom, right, top = (float(value) for value in widget["/Rect"])
     assert 600 < left < right < 760 and 70 < bottom < top < 200 and right - left > 100
     assert int(widget["/F"]) & 4  # print flag
+    # PDF/A: a visible widget has an appearance stream; this one draws nothing over the seal.
+    appearance = widget["/AP"]["/N"].get_object()
+    assert appearance.get_data().strip() == b"q Q" and not appearance.get("/Resources")
 
 
 def test_the_signed_file_stays_pdf_a_3b_and_carries_the_credential(certificate, client):

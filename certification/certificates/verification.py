@@ -36,7 +36,7 @@ def _signatures(data: bytes) -> list:
 
     try:
         return list(PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures)
-    except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as error:
+    except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError) as error:
         logger.info("checked file is no readable PDF: %r", error)
         return []
 

@@ -86,3 +86,18 @@ def test_anything_else_is_not_ours(client, db, data):
     result, html = check(client, data)
     assert result.verdict == Verdict.NOT_OURS and result.certificate is None and not result.signer
     assert "status-invalid" in html
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"%PDF-1.7\n1 0 obj\n" + b"[" * 200_000 + b"]" * 200_000 + b"\nendobj\ntrailer<</Root 1 0 R>>\n%%EOF",
+        b"%PDF-1.7\nxref\n0 99999999\n0000000000 65535 f \ntrailer<</Size 99999999>>\nstartxref\n9\n%%EOF",
+        b"%PDF-1.7\n1 0 obj<</Type/Catalog/AcroForm<</Fields[2 0 R]>>>>endobj\n2 0 obj<</FT/Sig/V 3 0 R>>endobj\n"
+        b"3 0 obj<</Type/Sig/ByteRange[0 1e5000 0 0]/Contents<00>>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF",
+    ],
+    ids=["nested 200000 deep", "a huge declared xref", "a forged signature with 1e5000"],
+)
+def test_a_hostile_pdf_is_not_ours_and_nothing_breaks(client, db, data):
+    result, _html = check(client, data)
+    assert result.verdict == Verdict.NOT_OURS and result.certificate is None

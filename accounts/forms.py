@@ -7,12 +7,31 @@ from .photos import photo_normalize
 
 
 class CaregiverProfileForm(WagtailAdminModelForm):
-    """A caregiver's record in the admin; a new photo needs the caregiver's consent, recorded with who saw it."""
+    """A caregiver's record in the admin; a new photo needs the caregiver's consent, recorded with who saw it.
+
+    The identity number is never sent to the page: on an existing record its box starts empty, shows the masked
+    number, and keeps the number when left empty (the whole number is only shown by the audited reveal)."""
 
     photo_consent = forms.BooleanField(
         label=_("The caregiver agrees to this photo being printed on their certificates"),
         required=False,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.registered_national_id = self.instance.national_id if self.instance.pk else ""
+        field = self.fields.get("national_id")
+        if field is not None and self.registered_national_id:
+            masked = self.instance.national_id_masked
+            self.initial["national_id"] = ""
+            field.required = False
+            field.widget.attrs.update({"placeholder": masked, "autocomplete": "off"})
+            field.help_text = _("Registered: %(masked)s. Leave empty to keep it; type a number to replace it.") % {
+                "masked": masked
+            }
+
+    def clean_national_id(self):
+        return self.cleaned_data.get("national_id") or self.registered_national_id
 
     def clean_photo(self):
         photo = self.cleaned_data.get("photo")

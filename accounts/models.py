@@ -1,11 +1,15 @@
 import uuid
+from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractUser, Group
+from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .fields import EncryptedNationalIdField, NationalIdDigestField
 from .national_id import national_id_mask, national_id_normalize, validate_national_id
+from .national_id_crypto import national_id_digest
 
 
 def photo_storage():
@@ -122,6 +126,15 @@ class User(AbstractUser):
         return self.is_active and (self.is_superuser or self.role == Role.ADMINISTRATOR)
 
 
+class CaregiverProfileQuerySet(models.QuerySet):
+    # Numbers are encrypted with a random token per row: they are found by their keyed hash, never by value.
+    def with_national_id(self, national_id: str) -> "CaregiverProfileQuerySet":
+        return self.filter(national_id_digest=national_id_digest(national_id))
+
+    def with_national_ids(self, national_ids: Iterable[str]) -> "CaregiverProfileQuerySet":
+        return self.filter(national_id_digest__in={national_id_digest(value) for value in national_ids})
+
+
 class CaregiverProfile(models.Model):
     class Gender(models.TextChoices):
         FEMALE = "F", _("Female")
@@ -136,9 +149,9 @@ class CaregiverProfile(models.Model):
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="caregiver_profile")
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
-    national_id = models.CharField(
-        _("identity card number"), max_length=18, unique=True, validators=[validate_national_id]
-    )
+    # Encrypted at rest (accounts.national_id_crypto); unique and looked up through its digest.
+    national_id = EncryptedNationalIdField(_("identity card number"), validators=[validate_national_id])
+    national_id_digest = NationalIdDigestField(unique=True)
     institution = models.ForeignKey(
         Institution, on_delete=models.PROTECT, related_name="caregivers", verbose_name=_("institution")
     )
@@ -162,6 +175,8 @@ class CaregiverProfile(models.Model):
         verbose_name=_("photo consent recorded by"),
     )
 
+    objects = CaregiverProfileQuerySet.as_manager()
+
     class Meta:
         ordering = ["user__name"]
         verbose_name = _("caregiver")
@@ -170,19 +185,33 @@ class CaregiverProfile(models.Model):
     def __str__(self):
         return self.user.get_full_name()
 
+    def save(self, *args, update_fields=None, **kwargs):
+        # The digest follows the number, also when only the number's field is saved.
+        if update_fields is not None and "national_id" in update_fields:
+            update_fields = {*update_fields, "national_id_digest"}
+        super().save(*args, update_fields=update_fields, **kwargs)
+
     @property
     def name(self) -> str:
         return self.user.get_full_name()
 
     @property
     def national_id_masked(self) -> str:
+        """What every screen shows, administrators' too; the whole number only through the audited reveal."""
         return national_id_mask(self.national_id)
-
-    def national_id_for(self, viewer) -> str:
-        return self.national_id if getattr(viewer, "is_administrator", False) else self.national_id_masked
 
     def clean(self):
         self.national_id = national_id_normalize(self.national_id)
+
+    def validate_unique(self, exclude=None):
+        # The database keeps the digest unique; say so against the number, the field people type.
+        exclude = set(exclude or ())
+        super().validate_unique(exclude=exclude | {"national_id_digest"})
+        if "national_id" not in exclude and self.national_id:
+            others = CaregiverProfile.objects.with_national_id(self.national_id)
+            if (others.exclude(pk=self.pk) if self.pk else others).exists():
+                message = _("This identity card number is already registered.")
+                raise ValidationError({"national_id": ValidationError(message, code="unique")})
 
 
 class AssessorProfile(models.Model):

@@ -1,7 +1,10 @@
 """Accounts, role groups and training bodies. Group permissions are what Wagtail enforces in its admin."""
 
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
+from django.db.models.functions import Cast
+from wagtail.log_actions import log
 from wagtail.models import (
     Collection,
     GroupApprovalTask,
@@ -11,6 +14,7 @@ from wagtail.models import (
 )
 
 from .models import AssessorProfile, CaregiverProfile, Institution, Role, TrainingBody, User
+from .national_id_crypto import national_id_digest, national_id_token_is_current
 
 ADMINISTRATORS_GROUP = "医保局管理员"
 MANAGERS_GROUP = "定点机构管理员"
@@ -215,3 +219,45 @@ def caregiver_photo_set(*, caregiver, photo, recorded_by) -> None:
     caregiver.save(update_fields=["photo", "photo_consent_at", "photo_consent_by"])
     if previous:
         caregiver.photo.storage.delete(previous)  # certificates keep their own copy
+
+
+@transaction.atomic
+def caregiver_national_id_reveal(*, caregiver: CaregiverProfile, actor: User) -> str:
+    """The caregiver's whole identity number, for an administrator, with an entry in the audit trail saying who
+    saw it and when (never the number itself)."""
+    if not actor.is_administrator:
+        raise PermissionDenied
+    log(caregiver, "carestar.national_id.reveal", user=actor)
+    return caregiver.national_id
+
+
+def national_ids_reencrypt(*, chunk_size: int = 1000, dry_run: bool = False) -> dict[str, int]:
+    """Every caregiver's identity number under the first of NATIONAL_ID_KEYS, and its digest under
+    NATIONAL_ID_HASH_KEY: the middle step of a key rotation (README). Rows already so are left alone. Chunk by chunk,
+    each in a transaction of its own, so it may be interrupted and run again; `dry_run` only counts."""
+    checked = outdated = 0
+    last = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                CaregiverProfile.objects.select_for_update()
+                .filter(pk__gt=last)
+                .order_by("pk")
+                .only("pk", "national_id", "national_id_digest")
+                # The column as stored: the token, to tell which key it is under.
+                .annotate(token=Cast("national_id", output_field=models.TextField()))[:chunk_size]
+            )
+            if not rows:
+                return {"checked": checked, "outdated": outdated, "reencrypted": 0 if dry_run else outdated}
+            stale = []
+            for row in rows:
+                digest = national_id_digest(row.national_id)
+                if not national_id_token_is_current(row.token) or row.national_id_digest != digest:
+                    row.national_id_digest = digest
+                    stale.append(row)
+            if stale and not dry_run:
+                # Saving the number encrypts it afresh, under the first key.
+                CaregiverProfile.objects.bulk_update(stale, ["national_id", "national_id_digest"])
+            checked += len(rows)
+            outdated += len(stale)
+            last = rows[-1].pk

@@ -1,22 +1,84 @@
 from axes.models import AccessAttempt
+from django.urls import path
+from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, ObjectList
-from wagtail.admin.ui.tables import Column
+from wagtail.admin.ui.tables import ButtonsColumnMixin, Column, TitleColumn
+from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.admin.widgets import Button
+from wagtail.admin.widgets.button import MenuItem as ButtonMenuItem
 
+from . import admin_views
 from .choosers import caregiver_chooser_viewset
 from .forms import CaregiverProfileForm
 from .models import AssessorProfile, CaregiverProfile, County, Institution, TrainingBody
 
+REVEAL_LABEL = _("Show the whole number")
 
-class NationalIdColumn(Column):
-    """The identity number in full for administrators, masked for everyone else."""
 
-    def get_cell_context_data(self, instance, parent_context):
-        context = super().get_cell_context_data(instance, parent_context)
-        context["value"] = instance.national_id_for(parent_context["request"].user)
-        return context
+def _can_reveal(request) -> bool:
+    return getattr(request.user, "is_administrator", False)
+
+
+class CaregiverIndexView(generic.IndexView):
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("user", "institution")
+
+    @cached_property
+    def columns(self):
+        # The name leads to the record and carries the row's actions, as a listing's title column does.
+        view = self
+        first, *others = super().columns
+
+        class NameColumn(ButtonsColumnMixin, TitleColumn):
+            def get_buttons(self, instance, parent_context):
+                return view.get_list_buttons(instance)
+
+        name = NameColumn(
+            first.name,
+            label=first.label,
+            accessor=first.accessor,
+            sort_key=first.sort_key,
+            get_url=lambda instance: view.get_edit_url(instance) or view.get_inspect_url(instance),
+        )
+        return [name, *others]
+
+    def get_list_more_buttons(self, instance):
+        buttons = super().get_list_more_buttons(instance)
+        if _can_reveal(self.request):
+            buttons.append(
+                ButtonMenuItem(
+                    REVEAL_LABEL, url=admin_views.national_id_reveal_url(instance), icon_name="view", priority=40
+                )
+            )
+        return buttons
+
+
+@method_decorator(sensitive_post_parameters("national_id"), name="dispatch")
+class CaregiverEditView(generic.EditView):
+    @cached_property
+    def header_more_buttons(self):
+        buttons = list(super().header_more_buttons)
+        if _can_reveal(self.request):
+            buttons.append(
+                Button(REVEAL_LABEL, url=admin_views.national_id_reveal_url(self.object), icon_name="view", priority=40)
+            )
+        return buttons
+
+
+class CaregiverInspectView(generic.InspectView):
+    @cached_property
+    def header_more_buttons(self):
+        buttons = list(super().header_more_buttons)
+        if _can_reveal(self.request):
+            buttons.append(
+                Button(REVEAL_LABEL, url=admin_views.national_id_reveal_url(self.object), icon_name="view", priority=40)
+            )
+        return buttons
 
 
 class CountyViewSet(ModelViewSet):
@@ -48,12 +110,18 @@ class TrainingBodyViewSet(ModelViewSet):
 
 
 class CaregiverViewSet(ModelViewSet):
+    """Caregivers' records. Identity numbers are masked for everyone; an administrator may have one shown in full,
+    which the caregiver's history records (admin_views.caregiver_national_id_reveal)."""
+
     model = CaregiverProfile
     icon = "user"
     menu_label = _("Caregivers")
+    index_view_class = CaregiverIndexView
+    edit_view_class = CaregiverEditView
+    inspect_view_class = CaregiverInspectView
     list_display = [
-        Column("name", label=_("full name"), accessor="user.name"),
-        NationalIdColumn("national_id", label=_("identity card number")),
+        Column("name", label=_("full name"), accessor="user.name", sort_key="user__name"),
+        Column("national_id", label=_("identity card number"), accessor="national_id_masked"),
         "institution",
         "practitioner_level",
         "employed_since",
@@ -84,8 +152,11 @@ class CaregiverViewSet(ModelViewSet):
     ]
     copy_view_enabled = False
 
-    def get_queryset(self, request):
-        return CaregiverProfile.objects.select_related("user", "institution")
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path("national-id/<int:pk>/", admin_views.caregiver_national_id_reveal, name="national_id_reveal"),
+        ]
 
 
 class AssessorViewSet(ModelViewSet):
@@ -138,6 +209,13 @@ def register_people():
 @hooks.register("register_admin_viewset")
 def register_caregiver_chooser():
     return caregiver_chooser_viewset
+
+
+@hooks.register("register_log_actions")
+def register_accounts_log_actions(actions):
+    actions.register_action(
+        "carestar.national_id.reveal", _("Show identity card number"), _("Whole identity card number shown")
+    )
 
 
 @hooks.register("construct_reports_menu")

@@ -193,17 +193,32 @@ def _populate_people() -> None:
             FROM generate_series(1, {caregivers}) AS i
             """
         )
+        _copy_national_ids(cursor, caregivers)
         cursor.execute(
             f"""
-            INSERT INTO {_table(CaregiverProfile)} (user_id, gender, national_id, institution_id, employed_since,
-                                                    practitioner_level)
-            SELECT u.id, CASE WHEN u.n %% 5 = 0 THEN 'M' ELSE 'F' END, '9' || lpad(u.n::text, 17, '0'),
+            INSERT INTO {_table(CaregiverProfile)} (user_id, gender, national_id, national_id_digest, institution_id,
+                                                    employed_since, practitioner_level)
+            SELECT u.id, CASE WHEN u.n %% 5 = 0 THEN 'M' ELSE 'F' END, ids.token, ids.digest,
                    %s + (u.n %% {institutions}), DATE '2018-01-01' + (u.n %% 2000)::int, 0
             FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM {_table(User)}
                   WHERE username LIKE 'bench-caregiver-%%') AS u
+            JOIN bench_national_ids AS ids ON ids.n = u.n
             """,
             [first_institution],
         )
+        cursor.execute("DROP TABLE bench_national_ids")
+
+
+def _copy_national_ids(cursor, count: int) -> None:
+    """Caregiver n's number (9 and n in 17 digits), as the application stores it: a Fernet token and its keyed hash,
+    made here (SQL cannot) and copied into a temporary table for the INSERT … SELECT to join."""
+    from accounts.national_id_crypto import national_id_digest, national_id_encrypt
+
+    cursor.execute("CREATE TEMPORARY TABLE bench_national_ids (n bigint PRIMARY KEY, token text, digest varchar(64))")
+    with cursor.cursor.copy("COPY bench_national_ids (n, token, digest) FROM STDIN") as copy:
+        for n in range(1, count + 1):
+            number = f"9{n:017d}"
+            copy.write_row((n, national_id_encrypt(number), national_id_digest(number)))
 
 
 def _lesson_body(clauses, items, number: int) -> list[dict]:

@@ -21,3 +21,10 @@ def refuse_broken_pdf_setup(**kwargs):
     from certification.certificates.checks import pdf_rendering_ensure
 
     pdf_rendering_ensure()
+
+
+@worker_init.connect
+def refuse_missing_national_id_keys(**kwargs):
+    from accounts.national_id_crypto import national_id_keys_ensure
+
+    national_id_keys_ensure()

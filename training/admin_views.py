@@ -7,8 +7,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import TemplateView
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.tables import Column
@@ -148,7 +150,7 @@ class AddMemberForm(forms.Form):
         national_id = national_id_normalize(cleaned.get("national_id", ""))
         name = (cleaned.get("name") or "").strip()
         if national_id and name:
-            caregiver = CaregiverProfile.objects.select_related("user").filter(national_id=national_id).first()
+            caregiver = CaregiverProfile.objects.select_related("user").with_national_id(national_id).first()
             if caregiver is None or caregiver.name != name:
                 raise ValidationError(_("No registered caregiver has this identity card number and name."))
             cleaned["caregiver"] = caregiver
@@ -168,6 +170,7 @@ class BatchMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
+@method_decorator(sensitive_post_parameters("national_id"), name="dispatch")
 class RosterView(BatchMixin, WagtailAdminTemplateMixin, TemplateView):
     template_name = "training/admin/batch_roster.html"
     page_title = gettext_lazy("Roster and attendance")

@@ -50,9 +50,9 @@ class RosterImporter(Importer):
             normalised[row.number] = national_id_normalize(row.values["national_id"])
         caregivers = {
             caregiver.national_id: caregiver
-            for caregiver in CaregiverProfile.objects.filter(national_id__in=set(normalised.values())).select_related(
-                "user"
-            )
+            for caregiver in CaregiverProfile.objects.with_national_ids(
+                {number for number in normalised.values() if number}
+            ).select_related("user")
         }
         on_roster = set(
             BatchMember.objects.filter(batch=batch, caregiver__in=caregivers.values()).values_list(

@@ -97,7 +97,7 @@ def evaluation_propose(request, evaluation_id: int):
         {
             "evaluation": evaluation,
             "caregiver": caregiver,
-            "national_id": caregiver.national_id_for(request.user),
+            "national_id": caregiver.national_id_masked,
             "rule_set": rule_set,
             "eligibility": eligibility,
             "practical_score": practical_score,

@@ -97,5 +97,5 @@ def assessment_score(request, assessment_id: int):
     return render(
         request,
         "certification/practical_form.html",
-        {"assessment": assessment, "form": form, "national_id": assessment.caregiver.national_id_for(request.user)},
+        {"assessment": assessment, "form": form, "national_id": assessment.caregiver.national_id_masked},
     )

@@ -131,10 +131,11 @@ def yes_no(value: bool) -> str:
 
 CAREGIVER_COLUMNS = [
     Column("caregiver", label=_("Caregiver"), accessor="caregiver", sort_key="caregiver__user__name"),
-    Column("national_id", label=_("Identity card number"), accessor="caregiver.national_id"),
+    Column("national_id", label=_("Identity card number"), accessor="caregiver.national_id_masked"),
     Column("institution", label=_("Institution"), accessor="caregiver.institution"),
 ]
-CAREGIVER_SEARCH = ["caregiver__user__name", "caregiver__national_id"]
+# By name only: an identity number in a search box would be in the URL, and so in access logs.
+CAREGIVER_SEARCH = ["caregiver__user__name"]
 
 
 class ServiceMonthViewSet(ModelViewSet):

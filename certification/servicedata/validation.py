@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import CaregiverProfile
 from accounts.national_id import national_id_normalize, validate_national_id
+from accounts.national_id_crypto import national_id_digest
 
 from .models import ServiceDataImport, ServiceIncident, ServiceMonth
 
@@ -319,9 +320,14 @@ def lookup_chunks(values: list, size: int = LOOKUP_CHUNK):
 
 
 def _caregiver_ids(national_ids: set[str]) -> dict[str, int]:
+    # Found by their keyed hashes: nothing is decrypted to match a batch.
     found = {}
     for chunk in lookup_chunks(sorted(national_ids)):
-        found.update(CaregiverProfile.objects.filter(national_id__in=chunk).values_list("national_id", "pk"))
+        numbers = {national_id_digest(number): number for number in chunk}
+        found.update(
+            (numbers[digest], pk)
+            for digest, pk in CaregiverProfile.objects.with_national_ids(chunk).values_list("national_id_digest", "pk")
+        )
     return found
 
 

@@ -348,6 +348,14 @@ OPENBADGES_SIGNING_KEY_FILE = Path(
 )
 OPENBADGES_CREATE_KEY = False
 
+# Identity card numbers are kept encrypted (accounts/national_id_crypto.py). NATIONAL_ID_KEYS: Fernet keys,
+# comma-separated; the first encrypts, all decrypt (README: Rotating the identity-number key). NATIONAL_ID_HASH_KEY:
+# the key of the HMAC that finds a number and keeps it unique, a secret of its own. A system check refuses to run
+# without them; `dev` and `test` derive stand-ins from SECRET_KEY where they are unset.
+NATIONAL_ID_KEYS = env_list("NATIONAL_ID_KEYS")
+NATIONAL_ID_HASH_KEY = os.environ.get("NATIONAL_ID_HASH_KEY", "")
+NATIONAL_ID_DERIVE_KEYS = False
+
 # Public verification lookups allowed per client address and minute.
 VERIFY_RATE_LIMIT_PER_MINUTE = int(os.environ.get("VERIFY_RATE_LIMIT_PER_MINUTE", "30"))
 

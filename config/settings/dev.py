@@ -12,6 +12,7 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 OPENBADGES_CREATE_KEY = True
 PDF_SIGNING_CREATE = True
+NATIONAL_ID_DERIVE_KEYS = True
 
 # The embedded database and files live here; a fresh VAR_DIR is made on first use.
 VAR_DIR.mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -37,6 +37,7 @@ SITE_URL = "http://testserver"
 WAGTAILADMIN_BASE_URL = SITE_URL
 OPENBADGES_CREATE_KEY = True
 PDF_SIGNING_CREATE = True
+NATIONAL_ID_DERIVE_KEYS = True
 PDF_SIGNING_DIR = _scratch / "keys"
 OPENBADGES_SIGNING_KEY_FILE = _scratch / "keys" / "openbadges-ed25519.pem"
 VERIFY_RATE_LIMIT_PER_MINUTE = 10_000  # tests that check the limit lower it themselves

@@ -2,7 +2,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
-from accounts.models import Role
 from tests.factories.accounts import CaregiverFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,11 +20,16 @@ def test_full_clean_refuses_a_bad_identity_number():
     assert "national_id" in error.value.message_dict
 
 
-def test_only_administrators_see_the_whole_number():
-    caregiver = CaregiverFactory()
-    administrator = UserFactory(role=Role.ADMINISTRATOR)
-    manager = UserFactory(role=Role.MANAGER)
-    assert caregiver.national_id_for(administrator) == caregiver.national_id
-    assert caregiver.national_id_for(manager) == caregiver.national_id_masked
-    assert "*" in caregiver.national_id_masked
-    assert caregiver.national_id_for(caregiver.user) == caregiver.national_id_masked
+def test_a_duplicate_is_a_validation_error_on_the_number_not_an_integrity_error():
+    first = CaregiverFactory()
+    second = CaregiverFactory.build(national_id=first.national_id.lower(), user=UserFactory())
+    with pytest.raises(ValidationError) as error:
+        second.full_clean()
+    assert error.value.message_dict["national_id"] == ["该身份证号已登记。"]
+    first.full_clean()  # its own number is no duplicate of itself
+
+
+def test_everyone_sees_the_number_masked():
+    caregiver = CaregiverFactory(national_id="14050219700101002X")
+    assert caregiver.national_id_masked == "140502********002X"
+    assert not hasattr(caregiver, "national_id_for")

@@ -86,6 +86,9 @@ def test_a_database_made_by_the_replaced_migrations_needs_nothing_more(tmp_path)
     assert planned == [
         ("accounts", "0002_credential_subject"),
         ("accounts", "0003_caregiver_photo"),
+        ("accounts", "0004_national_id_digest_column"),
+        ("accounts", "0005_national_id_encrypt"),
+        ("accounts", "0006_national_id_encrypted_field"),
         ("certification", "0003_private_holder_random_status_index"),
         ("certification", "0004_serial_counter_scope"),
         ("certification", "0005_certificate_holder_photo"),

@@ -197,9 +197,9 @@ def _populate_people() -> None:
         cursor.execute(
             f"""
             INSERT INTO {_table(CaregiverProfile)} (user_id, gender, national_id, national_id_digest, institution_id,
-                                                    employed_since, practitioner_level)
+                                                    employed_since, practitioner_level, credential_subject, photo)
             SELECT u.id, CASE WHEN u.n %% 5 = 0 THEN 'M' ELSE 'F' END, ids.token, ids.digest,
-                   %s + (u.n %% {institutions}), DATE '2018-01-01' + (u.n %% 2000)::int, 0
+                   %s + (u.n %% {institutions}), DATE '2018-01-01' + (u.n %% 2000)::int, 0, gen_random_uuid(), ''
             FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM {_table(User)}
                   WHERE username LIKE 'bench-caregiver-%%') AS u
             JOIN bench_national_ids AS ids ON ids.n = u.n

@@ -14,12 +14,20 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 from wagtail.models import ModelLogEntry
 
 from accounts import services as account_services
 from accounts.checks import national_id_keys_check
 from accounts.models import CaregiverProfile, Role
-from accounts.national_id_crypto import national_id_digest, national_id_encrypt, national_id_key_problems
+from accounts.national_id import national_id_check_character
+from accounts.national_id_crypto import (
+    national_id_decrypt,
+    national_id_digest,
+    national_id_encrypt,
+    national_id_key_problems,
+)
 from certification.models import ServiceMonth
 from certification.servicedata import clients
 from content import services as content_services
@@ -136,6 +144,18 @@ def test_a_number_no_key_can_decrypt_is_a_clear_configuration_error(settings):
     settings.NATIONAL_ID_KEYS = [Fernet.generate_key().decode()]
     with pytest.raises(ImproperlyConfigured, match="NATIONAL_ID_KEYS"):
         CaregiverProfile.objects.get(pk=caregiver.pk)
+
+
+FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+
+
+@given(first_17=st.from_regex(r"\A[1-6][0-9]{5}(19[0-9]{2}|200[0-9])(0[1-9]|1[0-2])(0[1-9]|1[0-9]|2[0-8])[0-9]{3}\Z"))
+def test_every_number_survives_the_round_trip_and_all_its_spellings_share_one_digest(first_17):
+    number = first_17 + national_id_check_character(first_17)
+    assert national_id_decrypt(national_id_encrypt(number)) == number
+    spellings = {number, number.lower(), f" {number}\t", number.translate(FULL_WIDTH)}
+    assert {national_id_digest(spelling) for spelling in spellings} == {national_id_digest(number)}
+    assert national_id_digest(number) != national_id_digest(first_17 + ("1" if number[-1] != "1" else "2"))
 
 
 # --- Key rotation ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from .choosers import caregiver_chooser_viewset
 from .forms import CaregiverProfileForm
+from .guards import page_chooser_pages
 from .models import AssessorProfile, CaregiverProfile, County, Institution, TrainingBody
 
 
@@ -144,3 +145,8 @@ def register_caregiver_chooser():
 def site_history_menu_for_administrators(request, menu_items):
     if not getattr(request.user, "is_administrator", False):
         menu_items[:] = [item for item in menu_items if item.name != "site-history"]
+
+
+@hooks.register("construct_page_chooser_queryset")
+def page_chooser_without_others_drafts(pages, request):
+    return page_chooser_pages(pages, request)

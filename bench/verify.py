@@ -62,7 +62,7 @@ def add_arguments(parser) -> None:
         type=float,
         nargs="+",
         metavar="REQ_PER_S",
-        default=_env_list("BENCH_VERIFY_RATES", "50"),
+        default=_env_list("BENCH_VERIFY_RATES", "10 20 40 80 160"),
         help="lookups per second to hold, one measured step each",
     )
     group.add_argument(
@@ -259,6 +259,11 @@ def _metric(rows: list[Row], metric: str) -> float:
     return next(row.value for row in rows if row.metric == metric)
 
 
+def saturated(rows: list[Row], *, rate: float) -> bool:
+    """The server fell behind the rate asked (a queue builds): a higher rate cannot meet the target."""
+    return _metric(rows, "throughput") < 0.9 * rate
+
+
 def best_rate_row(steps: list[tuple[float, list[Row]]]) -> Row:
     """The highest throughput of a step that met the target."""
     passed = [_metric(rows, "throughput") for _rate, rows in steps if _metric(rows, TARGET_METRIC) == 1.0]
@@ -382,7 +387,7 @@ def _step(
 def run(*, repeat: int, options=None) -> list[Row]:
     from django.conf import settings
 
-    rates = options.verify_rates if options else [50.0]
+    rates = options.verify_rates if options else [10.0, 20.0, 40.0, 80.0, 160.0]
     seconds = options.verify_seconds if options else 60.0
     count = options.verify_certificates if options else 300
     workers = options.server_workers if options else 3
@@ -441,7 +446,11 @@ def run(*, repeat: int, options=None) -> list[Row]:
                             scratch=scratch,
                             block=block,
                         )
-                        steps.append((rate, step_rows(summary, rate=rate, limit=limit, load=load)))
+                        step = step_rows(summary, rate=rate, limit=limit, load=load)
+                        steps.append((rate, step))
+                        if saturated(step, rate=rate):
+                            print("verify: the server no longer keeps up; the higher rates are left out", flush=True)
+                            break
                 finally:
                     gunicorn_stop(server)
             server_errors = server_log_errors(server_log.read_text())

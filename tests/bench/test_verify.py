@@ -9,6 +9,7 @@ from bench.verify import (
     json_problem,
     lookup_problem,
     page_problem,
+    saturated,
     server_log_errors,
     step_rows,
     unknown_problem,
@@ -152,3 +153,10 @@ def test_the_server_log_errors_leave_out_the_rate_limit_warnings():
     )
     assert len(server_log_errors(log)) == 3
     assert server_log_errors(log.splitlines()[0]) == []
+
+
+def test_a_server_that_falls_behind_the_rate_asked_is_saturated():
+    kept_up = step_rows(summary([10.0] * 95), rate=10, limit=30, load=LOAD)  # 9.5 req/s of 10
+    behind = step_rows(summary([3000.0] * 80), rate=10, limit=30, load=LOAD)  # 8 req/s of 10
+    assert not saturated(kept_up, rate=10)
+    assert saturated(behind, rate=10)

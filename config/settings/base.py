@@ -350,6 +350,9 @@ OPENBADGES_CREATE_KEY = False
 
 # Public verification lookups allowed per client address and minute.
 VERIFY_RATE_LIMIT_PER_MINUTE = int(os.environ.get("VERIFY_RATE_LIMIT_PER_MINUTE", "30"))
+# The reverse proxies in front of the web server (addresses or networks): the rate limit then counts the address
+# they forward in X-Forwarded-For rather than their own.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 
 # Shared cache (rate limits): Redis in production, process memory by default.
 CACHE_URL = os.environ.get("CACHE_URL", "")

@@ -112,7 +112,9 @@ def two_factor_verify(request):
         return redirect(_with_next("accounts:two_factor_setup", next_url))
 
     def device_for(code: str):
-        return device if code.isdigit() else selectors.recovery_device(user=user)
+        # The app's codes are six digits; recovery codes are eight letters and digits.
+        is_app_code = code.isdigit() and len(code) == device.digits
+        return device if is_app_code else selectors.recovery_device(user=user)
 
     credentials = {"username": user.get_username()}
     if request.method == "POST" and AxesProxyHandler.is_locked(request, credentials):

@@ -1,8 +1,26 @@
-"""Start-up checks: refuse to run where identity card numbers could not be encrypted, read or found."""
+"""Start-up checks: OTP_REQUIRED_ROLES names roles that exist (a misspelt one would silently require nothing), and
+identity card numbers can be encrypted, read and found (the keys are set and well formed)."""
 
+from django.conf import settings
 from django.core.checks import Error, Tags, register
 
 from .national_id_crypto import national_id_key_problems
+
+
+@register()
+def otp_required_roles_check(app_configs, **kwargs):
+    from .models import Role
+
+    unknown = sorted(set(settings.OTP_REQUIRED_ROLES) - set(Role.values))
+    if not unknown:
+        return []
+    return [
+        Error(
+            f"OTP_REQUIRED_ROLES names roles that do not exist: {', '.join(unknown)}.",
+            hint=f"Use a comma-separated list of: {', '.join(Role.values)} (see README, Configuration).",
+            id="accounts.E001",
+        )
+    ]
 
 
 @register(Tags.security)

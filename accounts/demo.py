@@ -2,15 +2,26 @@
 pilot; every record is marked as demo data and running it again changes nothing. `manage.py seed_demo` calls each
 app's part in turn."""
 
+import base64
 import datetime
 import random
 from decimal import Decimal
+
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services as account_services
 from accounts.models import AssessorProfile, County, Institution, Role, User
 from accounts.national_id import national_id_check_character
 
 DEMO_PASSWORD = "carestar-demo"
+
+# The demo's administrator and assessors pass two-step verification with this published key (base32, as an
+# authenticator app takes it typed in) or these recovery codes, so that anyone may try the demo. Demo only: real
+# accounts set up their own app, with a random key, and get random recovery codes.
+DEMO_TOTP_SECRET = "CARESTARDEMOSECRETNOTFORREALUSE2"
+DEMO_RECOVERY_CODES = ["demo0001", "demo0002", "demo0003", "demo0004", "demo0005"]
+DEMO_SECOND_FACTOR_USERS = ["admin", "assessor1", "assessor2"]
 
 
 DEMO_MARK = "（演示）"
@@ -81,6 +92,23 @@ def staff(institutions, bodies, groups) -> None:
                 institution=institution,
                 qualifications="晋城市护理员星级评定考评员（演示）",
             )
+    for user in User.objects.filter(username__in=DEMO_SECOND_FACTOR_USERS):
+        second_factor(user)
+
+
+def second_factor(user: User) -> None:
+    """The demo key, unless the user has set up an app of their own, and the demo recovery codes among theirs
+    (codes used since the last run are there again)."""
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        key = base64.b32decode(DEMO_TOTP_SECRET).hex()
+        TOTPDevice.objects.create(user=user, name="演示身份验证器", key=key, confirmed=True)
+    device = StaticDevice.objects.filter(user=user, confirmed=True).order_by("-pk").first()
+    if device is None:
+        device = StaticDevice.objects.create(user=user, name="演示恢复码", confirmed=True)
+    present = set(device.token_set.values_list("token", flat=True))
+    StaticToken.objects.bulk_create(
+        StaticToken(device=device, token=code) for code in DEMO_RECOVERY_CODES if code not in present
+    )
 
 
 def caregivers(rng: random.Random, institutions, count: int) -> list[tuple]:

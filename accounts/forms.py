@@ -1,9 +1,14 @@
+import math
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, ngettext_lazy
+from django_otp.forms import OTPAuthenticationFormMixin
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from .photos import photo_normalize
+from .two_factor import two_factor_code_normalize
 
 
 class CaregiverProfileForm(WagtailAdminModelForm):
@@ -61,3 +66,67 @@ class CaregiverProfileForm(WagtailAdminModelForm):
                 # A replaced or cleared photo is not kept: certificates hold their own copies.
                 profile.photo.storage.delete(previous)
         return profile
+
+
+class TwoFactorCodeForm(OTPAuthenticationFormMixin, forms.Form):
+    """A code from the authenticator app, or a recovery code, checked by django-otp against the device that
+    `device_for(code)` names (with django-otp's throttling: after each wrong code the next waits 1, 2, 4 … seconds).
+    On success `get_user().otp_device` is the device that passed."""
+
+    otp_token = forms.CharField(
+        label=_("Verification code"),
+        max_length=64,
+        error_messages={"required": _("Enter the 6-digit code your authenticator app shows.")},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false", "autofocus": True}
+        ),
+    )
+
+    otp_error_messages = {
+        **OTPAuthenticationFormMixin.otp_error_messages,
+        "token_required": _("Enter the 6-digit code your authenticator app shows."),
+        "invalid_token": _(
+            "The code is not right. Enter the code your authenticator app shows now (check that the phone's clock "
+            "is right), or an unused recovery code."
+        ),
+        "n_failed_attempts": ngettext_lazy(
+            "%(failure_count)d wrong code: wait a moment before the next try.",
+            "%(failure_count)d wrong codes in a row: wait a moment before the next try.",
+            "failure_count",
+        ),
+        "verification_not_allowed": _("Codes cannot be checked for this account at the moment; try again shortly."),
+        "device_required": _("Enter the 6-digit code your authenticator app shows, or one of your recovery codes."),
+    }
+
+    def __init__(self, user, *args, device_for, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.device_for = device_for
+
+    def clean(self):
+        cleaned = super().clean()
+        if "otp_token" not in cleaned:
+            return cleaned
+        token = two_factor_code_normalize(cleaned["otp_token"])
+        device = self.device_for(token)
+        cleaned["otp_token"] = token
+        cleaned["otp_device"] = device.persistent_id if device is not None else None
+        if device is not None:
+            # Said here with the wait in seconds; django-otp checks again, under its row lock, in clean_otp.
+            allowed, extra = device.verify_is_allowed()
+            if not allowed and extra.get("locked_until"):
+                seconds = max(1, math.ceil((extra["locked_until"] - timezone.now()).total_seconds()))
+                raise forms.ValidationError(
+                    ngettext(
+                        "Too many wrong codes: try again in %(seconds)d second.",
+                        "Too many wrong codes: try again in %(seconds)d seconds.",
+                        seconds,
+                    )
+                    % {"seconds": seconds},
+                    code="throttled",
+                )
+        self.clean_otp(self.user)
+        return cleaned
+
+    def get_user(self):
+        return self.user

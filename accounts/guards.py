@@ -57,3 +57,16 @@ def site_history_for_administrators() -> list:
         path("admin/reports/site-history/", AdministratorsLogEntriesView.as_view()),
         path("admin/reports/site-history/results/", AdministratorsLogEntriesView.as_view(results_only=True)),
     ]
+
+
+def page_chooser_pages(pages, request):
+    """What the page chooser offers a user who is not an administrator: live pages, and the pages of the subtree they
+    edit; never another training body's draft (its title included)."""
+    from django.db.models import Q
+    from wagtail.permission_policies.pages import PagePermissionPolicy
+
+    user = request.user
+    if getattr(user, "is_administrator", False):
+        return pages
+    own = PagePermissionPolicy().instances_user_has_any_permission_for(user, {"add", "change", "publish"})
+    return pages.filter(Q(live=True) | Q(pk__in=own.values("pk")))

@@ -4,6 +4,9 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models.functions import Cast
+from django.utils.translation import gettext
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from wagtail.log_actions import log
 from wagtail.models import (
     Collection,
@@ -15,6 +18,7 @@ from wagtail.models import (
 
 from .models import AssessorProfile, CaregiverProfile, Institution, Role, TrainingBody, User
 from .national_id_crypto import national_id_digest, national_id_token_is_current
+from .two_factor import RECOVERY_CODE_COUNT
 
 ADMINISTRATORS_GROUP = "医保局管理员"
 MANAGERS_GROUP = "定点机构管理员"
@@ -261,3 +265,50 @@ def national_ids_reencrypt(*, chunk_size: int = 1000, dry_run: bool = False) -> 
             checked += len(rows)
             outdated += len(stale)
             last = rows[-1].pk
+
+
+# --- Second factor (django-otp) -------------------------------------------------------------------------------
+
+
+def two_factor_device_pending(*, user: User) -> TOTPDevice:
+    """The authenticator app being set up: the user's unconfirmed TOTP device, made on first call."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=gettext("Authenticator app"), confirmed=False)
+    return device
+
+
+@transaction.atomic
+def two_factor_device_confirm(*, device: TOTPDevice) -> list[str]:
+    """Confirm an authenticator app whose first code was right: it replaces any other of the user's, and the user
+    gets a fresh set of recovery codes, returned to be shown once."""
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
+    log(device.user, "carestar.two_factor.enrol", user=device.user, title=str(device.user))
+    return _recovery_codes_replace(user=device.user)
+
+
+@transaction.atomic
+def two_factor_recovery_codes_regenerate(*, user: User) -> list[str]:
+    """New recovery codes for the user; the ones they had stop working. Returned to be shown once."""
+    codes = _recovery_codes_replace(user=user)
+    log(user, "carestar.two_factor.recovery_codes", user=user, title=str(user))
+    return codes
+
+
+@transaction.atomic
+def two_factor_reset(*, user: User, actor: User) -> None:
+    """Remove the user's second factor (a lost phone): their authenticator app and recovery codes. Sessions they
+    verified with them are no longer verified, and their next request asks them to set up a new app."""
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    log(user, "carestar.two_factor.reset", user=actor, title=str(user))
+
+
+def _recovery_codes_replace(*, user: User) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name=gettext("Recovery codes"), confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes

@@ -1,5 +1,5 @@
 from axes.models import AccessAttempt
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +15,9 @@ from wagtail.admin.widgets.button import MenuItem as ButtonMenuItem
 from . import admin_views
 from .choosers import caregiver_chooser_viewset
 from .forms import CaregiverProfileForm
+from .guards import page_chooser_pages
 from .models import AssessorProfile, CaregiverProfile, County, Institution, TrainingBody
+from .two_factor import two_factor_required
 
 REVEAL_LABEL = _("Show the whole number")
 
@@ -222,3 +224,32 @@ def register_accounts_log_actions(actions):
 def site_history_menu_for_administrators(request, menu_items):
     if not getattr(request.user, "is_administrator", False):
         menu_items[:] = [item for item in menu_items if item.name != "site-history"]
+
+
+@hooks.register("construct_page_chooser_queryset")
+def page_chooser_without_others_drafts(pages, request):
+    return page_chooser_pages(pages, request)
+
+
+@hooks.register("register_log_actions")
+def register_two_factor_log_actions(actions):
+    actions.register_action(
+        "carestar.two_factor.enrol", _("Set up two-step verification"), _("Two-step verification set up")
+    )
+    actions.register_action(
+        "carestar.two_factor.recovery_codes", _("Make new recovery codes"), _("New recovery codes made")
+    )
+    actions.register_action(
+        "carestar.two_factor.reset", _("Reset two-step verification"), _("Two-step verification reset")
+    )
+
+
+@hooks.register("register_account_menu_item")
+def two_factor_account_menu_item(request):
+    if not two_factor_required(request.user):
+        return None
+    return {
+        "url": reverse("accounts:two_factor"),
+        "label": _("Two-step verification"),
+        "help_text": _("Set up a new phone, or make new recovery codes."),
+    }

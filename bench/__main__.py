@@ -5,7 +5,15 @@ import inspect
 import os
 import sys
 
-BENCHMARKS = ["certificates", "certificate_batch", "exam_day", "lesson_page", "coverage_report", "population"]
+BENCHMARKS = [
+    "certificates",
+    "certificate_batch",
+    "exam_day",
+    "verify",
+    "lesson_page",
+    "coverage_report",
+    "population",
+]
 # Run only when asked for (`make soak`): it takes two hours.
 ON_REQUEST = ["soak"]
 
@@ -14,9 +22,10 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--only", choices=BENCHMARKS + ON_REQUEST, action="append", help="run only these benchmarks")
     parser.add_argument("--repeat", type=int, default=30, help="timed runs per case")
-    from .exam_day import add_arguments
+    from . import exam_day, verify
 
-    add_arguments(parser)
+    exam_day.add_arguments(parser)
+    verify.add_arguments(parser)
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")

@@ -14,12 +14,9 @@ def run(*, repeat: int) -> list[Row]:
 
 
 def measurements(*, repeat: int) -> list[Row]:
-    from django.test import Client
+    from .synthetic import verified_client
 
-    from accounts.models import User
-
-    client = Client()
-    client.force_login(User.objects.get(username="bench-admin"))
+    client = verified_client("bench-admin")
     base = "/admin/reports/coverage"
     cases = [
         ("by institution, page 1", f"{base}/institutions/", repeat),

@@ -17,13 +17,22 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .harness import Row
+from .serving import (
+    BIN,
+    PYTHON,
+    ROOT,
+    database_recreate,
+    gunicorn_start,
+    gunicorn_stop,
+    loopback_database_url,
+    migrate_and_collect,
+    postgres_answers,
+    production_environment,
+    wait_for_server,
+)
 
 NAME = "exam_day"
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-BIN = Path(PYTHON).parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/carestar_bench"
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 def add_arguments(parser) -> None:
@@ -40,47 +49,7 @@ def add_arguments(parser) -> None:
 
 
 def _database_url() -> str:
-    url = os.environ.get("BENCH_EXAM_DATABASE_URL", DEFAULT_DATABASE_URL)
-    parts = urlsplit(url)
-    if parts.scheme not in {"postgres", "postgresql"} or parts.hostname not in LOOPBACK:
-        raise SystemExit(f"BENCH_EXAM_DATABASE_URL must name PostgreSQL on the loopback address, not {url}")
-    return url
-
-
-def _postgres_answers(url: str) -> str | None:
-    import psycopg
-
-    parts = urlsplit(url)
-    try:
-        with psycopg.connect(parts._replace(path="/postgres").geturl(), connect_timeout=3):
-            return None
-    except psycopg.OperationalError as error:
-        return str(error).strip().splitlines()[0]
-
-
-def _recreate_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as connection:
-        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def _environment(url: str, port: int, secret: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DATABASE_URL": url,
-        "DATABASE_CONN_MAX_AGE": "60",
-        "SECRET_KEY": secret,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SITE_URL": f"http://127.0.0.1:{port}",
-        "CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/10"),
-        "LOG_LEVEL": "WARNING",
-    }
+    return loopback_database_url("BENCH_EXAM_DATABASE_URL", DEFAULT_DATABASE_URL)
 
 
 def seed(*, users: int, questions: int) -> dict:
@@ -154,24 +123,6 @@ def _server_counts(url: str) -> dict:
     return {"attempts": attempts, "submitted": submitted, "answers": answered}
 
 
-def _wait_for_server(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
-    import urllib.error
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("gunicorn exited before answering")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/verify/", timeout=2)
-            return
-        except urllib.error.HTTPError as error:
-            raise RuntimeError(f"gunicorn answers {error.code} on /verify/") from error
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"gunicorn did not answer on 127.0.0.1:{port}")
-
-
 def run(*, repeat: int, options=None) -> list[Row]:
     users = options.users if options else 2000
     questions = options.questions if options else 6
@@ -179,18 +130,23 @@ def run(*, repeat: int, options=None) -> list[Row]:
     think_min, think_max = options.think if options else (30.0, 90.0)
     port = options.port if options else 8401
     url = _database_url()
-    problem = _postgres_answers(url)
+    problem = postgres_answers(url)
     if problem:
         print(f"exam_day SKIPPED: PostgreSQL is not answering at {urlsplit(url).netloc} ({problem})")
         return [Row(NAME, "skipped: PostgreSQL not answering", "users", 0, "", {"reason": problem})]
 
-    secret = secrets.token_urlsafe(40)
     print(f"exam_day: preparing {urlsplit(url).path.lstrip('/')} with {users} caregivers …", flush=True)
-    _recreate_database(url)
+    database_recreate(url)
     with tempfile.TemporaryDirectory(prefix="carestar-bench-") as scratch:
-        env = {**_environment(url, port, secret), "STATIC_ROOT": str(Path(scratch) / "static")}
-        subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-        subprocess.run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+        env = production_environment(
+            database_url=url,
+            port=port,
+            secret=secrets.token_urlsafe(40),
+            var_dir=Path(scratch) / "var",
+            cache_url=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/10"),
+            broker_url=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/11"),
+        )
+        migrate_and_collect(env)
         seed_file = Path(scratch) / "seed.json"
         subprocess.run(
             [PYTHON, "-m", "bench.exam_day", "--seed", str(users), str(questions), str(seed_file)],
@@ -202,28 +158,14 @@ def run(*, repeat: int, options=None) -> list[Row]:
         sessions_file = Path(scratch) / "sessions.json"
         sessions_file.write_text(json.dumps(seeded["sessions"]))
 
-        server = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "config.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(options.server_workers if options else 3),
-                "--worker-class",
-                "gthread",
-                "--threads",
-                str(options.server_threads if options else 4),
-                "--timeout",
-                "60",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
+        server = gunicorn_start(
+            env,
+            port=port,
+            workers=options.server_workers if options else 3,
+            threads=options.server_threads if options else 4,
         )
         try:
-            _wait_for_server(port, server)
+            wait_for_server(port, server)
             run_time = int(spawn_seconds + questions * think_max + 15 + 120)
             print(
                 f"exam_day: {users} caregivers start within {spawn_seconds:.0f} s, {questions} answers each "
@@ -268,8 +210,7 @@ def run(*, repeat: int, options=None) -> list[Row]:
             elapsed = time.monotonic() - started
             stats = list(csv.DictReader(open(f"{stats_prefix}_stats.csv")))
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            gunicorn_stop(server)
         counts = _server_counts(url)
 
     rows = []

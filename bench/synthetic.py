@@ -537,6 +537,30 @@ def _populate_star_records() -> None:
         rule.save()
 
 
+def verified_client(username: str):
+    """A test client signed in as `username` who has passed two-step verification as an administrator does: the
+    code of their authenticator app (made here, once) on the verification page."""
+    from django.test import Client
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.models import User
+
+    user = User.objects.get(username=username)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+    # A code is taken once per time step: a run straight after another may use this step's code again.
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)
+    client = Client()
+    client.force_login(user)
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift)
+    response = client.post("/accounts/two-factor/verify/", {"otp_token": f"{code:0{device.digits}d}"})
+    if response.status_code != 302:
+        raise RuntimeError(f"two-step verification of {username} answered {response.status_code}")
+    return client
+
+
 def measure(client, url: str, *, repeat: int, benchmark: str, case: str) -> list[Row]:
     """Median, p95 and spread of GET url, and the queries one request costs."""
     from django.db import connection

@@ -3,14 +3,41 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.utils import translation
 
 from certification.certificates import services as certification_certificates
 from certification.exams import services as certification_services
 from training.models import TrainingHoursEntry
 
-from .factories.accounts import AssessorFactory, CaregiverFactory
+from .factories.accounts import AssessorFactory, CaregiverFactory, TOTPDeviceFactory
 from .factories.certification import rule_set
+
+_force_login = Client.force_login
+
+
+def _force_login_verified(self, user, backend=None):
+    """force_login, and for a user who needs a second factor, a session that has passed it, as django_otp.login
+    leaves one: tests of other things sign staff in as they work, verified."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.two_factor import two_factor_required
+
+    _force_login(self, user, backend)
+    if two_factor_required(user):
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDeviceFactory(user=user)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+
+@pytest.fixture(autouse=True)
+def _verified_sign_in(request, monkeypatch):
+    """Every test's force_login passes the second factor, but in tests marked `unverified` (two-step verification's
+    own), where the person still has to set it up or enter a code."""
+    if request.node.get_closest_marker("unverified") is None:
+        monkeypatch.setattr(Client, "force_login", _force_login_verified)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """One certificate end to end: over HTTP against a live server, with a real Celery worker on the configured
 broker (the embedded Redis by default, CI's Redis server in its second run)."""
 
+import base64
 import datetime
 import hashlib
 import re
@@ -10,6 +11,8 @@ from decimal import Decimal
 import pytest
 import requests
 from django.db.models import F
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services as account_services
 from accounts.models import Role
@@ -66,9 +69,21 @@ class Browser:
         response.raise_for_status()
         return response
 
-    def login(self, username: str, password: str) -> None:
+    def login(self, username: str, password: str) -> requests.Response:
         response = self.post("/accounts/login/", {"username": username, "password": password})
         assert "sessionid" in self.session.cookies, response.text[:500]
+        return response
+
+    def set_up_second_factor(self, signed_in: requests.Response) -> bytes:
+        """An assessor's first sign-in: add the key the page shows to an authenticator app (computed here as the
+        app would, django_otp.oath.totp), confirm with its code, keep the recovery codes. Returns the key."""
+        assert "/accounts/two-factor/setup/" in signed_in.url, signed_in.url
+        secret = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', signed_in.text).group(1).replace(" ", "")
+        key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+        codes = self.post(signed_in.url.removeprefix(self.base_url), {"otp_token": f"{totp(key):06d}"})
+        assert "/accounts/two-factor/recovery-codes/" in codes.url
+        assert len(re.findall(r"<li><code>[a-z2-7]{4} [a-z2-7]{4}</code></li>", codes.text)) == 10
+        return key
 
 
 def test_a_caregiver_earns_a_verifiable_certificate(live_server, celery_worker):
@@ -121,14 +136,15 @@ def test_a_caregiver_earns_a_verifiable_certificate(live_server, celery_worker):
     assert "考评中" in learner.get("/me/star/").text
 
     examiner = Browser(live_server.url)
-    examiner.login("examiner", "examiner-pw")
+    examiner_key = examiner.set_up_second_factor(examiner.login("examiner", "examiner-pw"))
+    assert TOTPDevice.objects.get(user=examiner_user.user, confirmed=True).bin_key == examiner_key
     assert f"/assess/evaluations/{evaluation.pk}/" in examiner.get("/assess/").text
     form = examiner.get(f"/assess/evaluations/{evaluation.pk}/", params={"practical_score": 85}).text
     assert re.search(r"<strong>2</strong>", form), "the engine should compute two stars"
     examiner.post(f"/assess/evaluations/{evaluation.pk}/", {"practical_score": 85, "level": 2})
 
     reviewer = Browser(live_server.url)
-    reviewer.login("reviewer", "reviewer-pw")
+    reviewer.set_up_second_factor(reviewer.login("reviewer", "reviewer-pw"))
     assert f"/assess/evaluations/{evaluation.pk}/review/" in reviewer.get("/assess/").text
     reviewer.post(f"/assess/evaluations/{evaluation.pk}/review/", {"action": "confirm", "note": ""})
 

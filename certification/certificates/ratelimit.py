@@ -9,17 +9,42 @@ from django.core.cache import cache
 from django.shortcuts import render
 
 
+@functools.cache
+def _trusted_proxies(setting: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in setting)
+
+
+def _trusted(address, networks) -> bool:
+    return any(address in network for network in networks)
+
+
+def _parsed(address: str):
+    try:
+        return ipaddress.ip_address(address.strip())
+    except ValueError:
+        return None
+
+
 def client_address(request) -> str:
     """The client's address, or its /64 network for IPv6 (one subscriber usually holds a whole /64).
 
-    Behind a proxy, configure it to set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips): a header the client
-    controls would let anyone reset their own limit.
+    Behind a reverse proxy, every request comes from the proxy: list it in TRUSTED_PROXIES and the client is the
+    nearest address of X-Forwarded-For that is not a trusted proxy (the addresses further left are the client's
+    own claims). From anyone else the header is ignored, or anyone could reset their own limit.
     """
     address = request.META.get("REMOTE_ADDR", "unknown")
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
+    parsed = _parsed(address)
+    if parsed is None:
         return address
+    networks = _trusted_proxies(tuple(settings.TRUSTED_PROXIES))
+    if networks and _trusted(parsed, networks):
+        for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+            hop_address = _parsed(hop)
+            if hop_address is None:
+                break  # a malformed hop: nothing to its left can be told from a forgery
+            parsed = hop_address
+            if not _trusted(hop_address, networks):
+                break
     if parsed.version == 6:
         if parsed.ipv4_mapped:
             return str(parsed.ipv4_mapped)

@@ -27,17 +27,117 @@ FIELD_NAME = "IssuerSeal"
 SIGNATURE_BYTES_RESERVED = 8192
 
 
+def _der(tag: int, content: bytes) -> bytes:
+    """One DER element: its tag, its definite length, its content."""
+    size = len(content)
+    if size < 0x80:
+        return bytes((tag, size)) + content
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(length))) + length + content
+
+
+@dataclass(frozen=True)
+class _SignatureTemplate:
+    """The fixed parts of a PAdES B-B signature container by one signer with one digest algorithm.
+
+    Without a time-stamp, PAdES signed attributes (content type, message digest, signing certificate) differ from
+    one document to the next only in the document's digest: the container is the same bytes around the digest and
+    the signature value. pyHanko builds them once; each signature then fills them in, instead of assembling the
+    whole CMS structure again in asn1crypto (most of the signature's cost)."""
+
+    attributes_head: bytes  # the signed attributes' SET up to the document digest
+    attributes_tail: bytes  # and after it
+    signer_info_head: bytes  # version, signer identifier, digest algorithm
+    signature_algorithm: bytes
+    signed_data_head: bytes  # version, digest algorithms, encapsulated content, certificates
+    content_type: bytes
+
+    def container(self, digest: bytes, signature: bytes) -> bytes:
+        attributes = self.attributes_head + digest + self.attributes_tail
+        signer_info = _der(
+            0x30,
+            self.signer_info_head
+            + b"\xa0"  # [0] IMPLICIT: the same SET, tagged as SignerInfo.signedAttrs
+            + attributes[1:]
+            + self.signature_algorithm
+            + _der(0x04, signature),
+        )
+        signed_data = _der(0x30, self.signed_data_head + _der(0x31, signer_info))
+        return _der(0x30, self.content_type + _der(0xA0, signed_data))
+
+    def attributes(self, digest: bytes) -> bytes:
+        return self.attributes_head + digest + self.attributes_tail
+
+    @classmethod
+    def read(cls, container: bytes, *, digest: bytes) -> "_SignatureTemplate | None":
+        """The template of pyHanko's own container for `digest`, or None where it is not of the expected shape."""
+        from asn1crypto import cms
+
+        content_info = cms.ContentInfo.load(container)
+        signed_data = content_info["content"]
+        signer_infos = signed_data["signer_infos"]
+        if len(signer_infos) != 1:
+            return None
+        signer_info = signer_infos[0]
+        if signer_info["unsigned_attrs"].dump() or signed_data["crls"].dump():
+            return None
+        attributes = signer_info["signed_attrs"].untag().dump()
+        if attributes[:1] != b"\x31" or attributes.count(digest) != 1:
+            return None
+        at = attributes.index(digest)
+        tagged = signer_info["signed_attrs"].dump()
+        info = signer_info.contents
+        head, found, rest = info.partition(tagged)
+        if not found:
+            return None
+        signature_algorithm = signer_info["signature_algorithm"].dump()
+        if rest != signature_algorithm + signer_info["signature"].dump():
+            return None
+        data = signed_data.contents
+        infos = signer_infos.dump()
+        if not data.endswith(infos):
+            return None
+        return cls(
+            attributes_head=attributes[:at],
+            attributes_tail=attributes[at + len(digest) :],
+            signer_info_head=head,
+            signature_algorithm=signature_algorithm,
+            signed_data_head=data[: -len(infos)],
+            content_type=content_info["content_type"].dump(),
+        )
+
+
 def _kept_key_signer_class():
+    import copy
+    import hashlib
+    import logging
+
+    from asn1crypto import cms
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, padding
     from pyhanko.sign.general import get_pyca_cryptography_hash
     from pyhanko.sign.signers import SimpleSigner
 
+    logger = logging.getLogger(__name__)
+
     class KeptKeySigner(SimpleSigner):
         """pyHanko's SimpleSigner, loading the private key once rather than at every signature (an RSA key's
-        checks take tens of milliseconds)."""
+        checks take tens of milliseconds), and filling in a template of the signature container where the
+        signature is plain PAdES B-B (see _SignatureTemplate)."""
+
+        @classmethod
+        def keeping(cls, signer: SimpleSigner | None) -> "KeptKeySigner | None":
+            """This signer in place of one that pyHanko loaded (its loaders make plain SimpleSigners)."""
+            if signer is None:
+                return None
+            kept = cls.__new__(cls)
+            kept.__dict__.update(signer.__dict__)
+            return kept
 
         def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+            placeholder = self.__dict__.get("_placeholder_signature")
+            if placeholder is not None:
+                return placeholder
             mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
             if mechanism not in ("rsassa_pkcs1v15", "ecdsa"):
                 return super().sign_raw(data, digest_algorithm)
@@ -50,6 +150,72 @@ def _kept_key_signer_class():
             if mechanism == "ecdsa":
                 return key.sign(data, ec.ECDSA(hash_algorithm))
             return key.sign(data, padding.PKCS1v15(), hash_algorithm)
+
+        async def async_sign(
+            self,
+            data_digest: bytes,
+            digest_algorithm: str,
+            dry_run=False,
+            use_pades=False,
+            timestamper=None,
+            signed_attr_settings=None,
+            is_pdf_sig=True,
+            encap_content_info=None,
+        ):
+            plain = (
+                use_pades
+                and not dry_run
+                and timestamper is None
+                and is_pdf_sig
+                and encap_content_info is None
+                and not self.attribute_certs
+                and self.signed_attr_prov_spec is None
+                and self.unsigned_attr_prov_spec is None
+                and (
+                    signed_attr_settings is None
+                    or (
+                        signed_attr_settings.cades_signed_attrs is None
+                        and signed_attr_settings.adobe_revinfo_attr is None
+                    )
+                )
+            )
+            template = await self._template(digest_algorithm) if plain else None
+            if template is None:
+                return await super().async_sign(
+                    data_digest,
+                    digest_algorithm,
+                    dry_run=dry_run,
+                    use_pades=use_pades,
+                    timestamper=timestamper,
+                    signed_attr_settings=signed_attr_settings,
+                    is_pdf_sig=is_pdf_sig,
+                    encap_content_info=encap_content_info,
+                )
+            signature = self.sign_raw(template.attributes(data_digest), digest_algorithm)
+            return cms.ContentInfo.load(template.container(data_digest, signature))
+
+        async def _template(self, digest_algorithm: str):
+            # Two threads may both build it once: the same template, no harm.
+            templates = self.__dict__.setdefault("_templates", {})
+            if digest_algorithm not in templates:
+                templates[digest_algorithm] = await self._template_build(digest_algorithm)
+            return templates[digest_algorithm]
+
+        async def _template_build(self, digest_algorithm: str):
+            """pyHanko's own container for a stand-in digest and signature, read as a template; kept only if
+            filling the template in again gives back pyHanko's bytes exactly."""
+            size = hashlib.new(digest_algorithm).digest_size
+            digest = hashlib.sha512(b"carestar signature template").digest()[:size]
+            placeholder = copy.copy(self)
+            placeholder.__dict__.pop("_templates", None)
+            placeholder.__dict__["_placeholder_signature"] = signature = bytes(range(64, 64 + 72))
+
+            container = (await SimpleSigner.async_sign(placeholder, digest, digest_algorithm, use_pades=True)).dump()
+            template = _SignatureTemplate.read(container, digest=digest)
+            if template is None or template.container(digest, signature) != container:
+                logger.warning("The signature container is not of the expected shape: signing the slow way.")
+                return None
+            return template
 
     return KeptKeySigner
 
@@ -170,16 +336,18 @@ def _local_identity() -> SigningIdentity:
         if not (directory / "pdf-signing-key.pem").exists():
             local_ca_create(directory, issuer=settings.CERTIFICATE_ISSUER)
     ca_file = str(directory / "pdf-signing-ca.pem")
-    signer = _kept_key_signer_class().load(
-        str(directory / "pdf-signing-key.pem"), str(directory / "pdf-signing.pem"), ca_chain_files=(ca_file,)
+    kept = _kept_key_signer_class()
+    signer = kept.keeping(
+        kept.load(str(directory / "pdf-signing-key.pem"), str(directory / "pdf-signing.pem"), ca_chain_files=(ca_file,))
     )
     return SigningIdentity(signer=signer, trust_roots=(load_cert_from_pemder(ca_file),))
 
 
 def _pkcs12_identity() -> SigningIdentity:
     password = settings.PDF_SIGNING_PKCS12_PASSWORD
-    signer = _kept_key_signer_class().load_pkcs12(
-        settings.PDF_SIGNING_PKCS12_FILE, passphrase=password.encode() if password else None
+    kept = _kept_key_signer_class()
+    signer = kept.keeping(
+        kept.load_pkcs12(settings.PDF_SIGNING_PKCS12_FILE, passphrase=password.encode() if password else None)
     )
     if signer is None:
         raise ImproperlyConfigured(

@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from accounts.guards import caregiver_for
+from accounts.two_factor import two_factor_exempt
 
 from . import openbadges, selectors
 from .models import Certificate
@@ -173,6 +174,7 @@ def verify_photo(request, code: str):
     return response
 
 
+@two_factor_exempt  # a public document for verifiers' software, never a page a person works in
 @rate_limited("verify")
 def verify_json(request, code: str):
     certificate = (
@@ -199,16 +201,19 @@ def verify_json(request, code: str):
 # --- Open Badges 3.0 ------------------------------------------------------------------------------------
 
 
+@two_factor_exempt
 def ob_issuer(request):
     return JsonResponse(openbadges.issuer_profile(), json_dumps_params={"ensure_ascii": False})
 
 
+@two_factor_exempt
 def ob_key(request, kid: str):
     if kid != openbadges.key_id():
         raise Http404
     return JsonResponse(openbadges.public_jwk())
 
 
+@two_factor_exempt
 def ob_achievement(request, star_level: int):
     if not 1 <= star_level <= 5:
         raise Http404
@@ -233,6 +238,7 @@ def ob_credential(request, code: str):
     return JsonResponse(openbadges.credential(certificate), json_dumps_params={"ensure_ascii": False})
 
 
+@two_factor_exempt
 def ob_status_list(request, list_number: int):
     revoked = selectors.status_list_revoked_indexes(list_number=list_number)
     token = openbadges.status_list_jwt(list_number, revoked, now=timezone.now())

@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts.two_factor import two_factor_exempt
+
 from .clients import service_data_client_authenticate
 from .models import ServiceDataImport
 from .services import service_data_import
@@ -78,6 +80,7 @@ def _bearer_token(request) -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
+@two_factor_exempt  # the client's token is its credential; a browser session has nothing to do with it
 @csrf_exempt
 @never_cache
 def service_data_receive(request):

@@ -48,7 +48,8 @@ INSTALLED_APPS = [
     "wagtail.contrib.settings",
     "wagtail.embeds",
     "wagtail.sites",
-    "wagtail.users",
+    # Wagtail's users app with CareStar's user screens (accounts.user_admin: resetting a second factor).
+    "accounts.wagtail_users.UsersAppConfig",
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
@@ -65,6 +66,9 @@ INSTALLED_APPS = [
     "corsheaders",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -76,7 +80,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -139,6 +145,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.signin_locked_out"
 AXES_USERNAME_FORM_FIELD = "username"
+# A second factor (a TOTP authenticator app, with single-use recovery codes) for these roles; superusers always.
+# Until they have passed it, accounts.middleware.TwoFactorRequiredMiddleware sends them to enrol or to verify.
+OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", "administrator,assessor")
+OTP_TOTP_ISSUER = "CareStar"
+# After each wrong code the next is refused for 1, 2, 4, 8 … seconds (django-otp's throttling, per device).
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "/"
@@ -358,6 +371,9 @@ NATIONAL_ID_DERIVE_KEYS = False
 
 # Public verification lookups allowed per client address and minute.
 VERIFY_RATE_LIMIT_PER_MINUTE = int(os.environ.get("VERIFY_RATE_LIMIT_PER_MINUTE", "30"))
+# The reverse proxies in front of the web server (addresses or networks): the rate limit then counts the address
+# they forward in X-Forwarded-For rather than their own.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 
 # Shared cache (rate limits): Redis in production, process memory by default.
 CACHE_URL = os.environ.get("CACHE_URL", "")

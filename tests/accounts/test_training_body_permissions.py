@@ -230,3 +230,23 @@ def test_a_move_to_another_bodys_pages_is_refused_before_their_titles_show(clien
         assert client.post(f"/admin/pages/{own.pk}/move/{destination.pk}/confirm/").status_code in (302, 403)
     own.refresh_from_db()
     assert own.get_parent().pk == index.pk
+
+
+def test_the_page_chooser_offers_no_other_bodys_draft(client, two_bodies):
+    index_a, index_b, trainer_a = two_bodies
+    draft = index_b.add_child(
+        instance=CoursePage(title="乙未发布课程", slug="b-draft", summary="草稿", hours=1, live=False)
+    )
+    own = index_a.add_child(
+        instance=CoursePage(title="甲未发布课程", slug="a-draft", summary="草稿", hours=1, live=False)
+    )
+    client.force_login(trainer_a)
+
+    def offered(url, **query) -> str:
+        response = client.get(url, query)
+        return response.json()["html"] if response.headers["Content-Type"] == "application/json" else response.text
+
+    assert own.title in offered(f"/admin/choose-page/{index_a.pk}/")
+    assert draft.title not in offered(f"/admin/choose-page/{index_b.pk}/")
+    for query in (draft.title, "乙"):
+        assert draft.title not in offered("/admin/choose-page/search/", q=query)

@@ -2,6 +2,8 @@ import datetime
 
 import factory
 from django.contrib.auth.models import Group
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AssessorProfile, CaregiverProfile, County, Institution, Role, TrainingBody, User
 from accounts.national_id import national_id_check_character
@@ -93,3 +95,20 @@ def manager_for(institution: Institution, **kwargs) -> User:
     user = UserFactory(role=Role.MANAGER, institution=institution, **kwargs)
     user.groups.add(services.role_groups_ensure()[Role.MANAGER])
     return user
+
+
+class TOTPDeviceFactory(factory.django.DjangoModelFactory):
+    """A confirmed authenticator app."""
+
+    class Meta:
+        model = TOTPDevice
+
+    user = factory.SubFactory(UserFactory)
+    name = "测试身份验证器"
+    confirmed = True
+
+
+def totp_code(device: TOTPDevice, *, steps_ahead: int = 0) -> str:
+    """The code the authenticator app shows now (or that many time steps later), as a person would type it."""
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift + steps_ahead)
+    return f"{code:0{device.digits}d}"

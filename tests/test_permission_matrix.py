@@ -61,6 +61,9 @@ RULES: list[tuple[str, frozenset, str]] = [
     ("wagtailadmin_javascript_catalog", EVERYONE, "the admin's translations"),
     ("wagtailadmin_password_reset*", EVERYONE, "the admin's password reset (tells nothing of an account)"),
     ("wagtailadmin_login", EVERYONE - STAFF, "the admin's sign-in (the staff, signed in, go to the dashboard)"),
+    ("accounts:two_factor_verify", NOBODY, "already verified: sent on to the workspace"),
+    ("accounts:two_factor_recovery_codes", EVERYONE - {"anonymous"}, "only the codes just made; else a redirect"),
+    ("accounts:two_factor*", ASSESSORS | ADMINISTRATOR, "one's own second factor, for those who need one"),
     ("accounts:home", SIGNED_IN_WITHOUT_ADMIN, "a signed-in person's workspace (the staff go to the admin)"),
     # --- Caregivers: only their own ----------------------------------------------------------------------------------
     ("training:my_learning", CAREGIVERS, "my learning"),
@@ -408,6 +411,7 @@ def build_world():
         "certificate_batches:*": batch.pk,
         "evaluation_rounds:*": evaluation_round.pk,
         "nominations:*": caregiver.pk,
+        "wagtailusers_users:two_factor_reset": people["assessor_1"].pk,
         "service_data_clients:*": service_client.pk,
         "training_batches:roster": training_batch.pk,
         "wagtailadmin_api:pages:*": course.pk,

@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.models import Role
 from certification.certificates import services as certificates
@@ -31,7 +32,7 @@ def test_the_page_shows_the_level_in_force_its_certificate_and_the_eligibility(c
     client.force_login(evaluation.caregiver.user)
     html = page(client)
     assert "2 星级护理员" in html
-    assert evaluation.decided_at.strftime("%Y-%m-%d") in html
+    assert timezone.localtime(evaluation.decided_at).strftime("%Y-%m-%d") in html
     assert "测试规则 1" in html
     assert evaluation.re_evaluation_due_on.isoformat() in html
     assert certificate.serial_number in html

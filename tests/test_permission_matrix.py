@@ -169,6 +169,7 @@ RULES: list[tuple[str, frozenset, str]] = [
     ("nominations:results", {"manager_other"}, "the manager's staff, to nominate"),
     ("nominations:*", NOBODY, "A is not the other manager's staff"),
     # --- The admin: administrators only ------------------------------------------------------------------------------
+    ("caregiverprofile:national_id_reveal", ADMINISTRATOR, "a whole identity number, shown with an audit entry"),
     # Everything else in the admin is the bureau's. Outside the admin there is no default: a new view needs a rule.
     ("route:admin/*", ADMINISTRATOR, "everything else of the admin: the bureau's"),
 ]
@@ -411,6 +412,7 @@ def build_world():
         "certificate_batches:*": batch.pk,
         "evaluation_rounds:*": evaluation_round.pk,
         "nominations:*": caregiver.pk,
+        "caregiverprofile:national_id_reveal": caregiver.pk,
         "wagtailusers_users:two_factor_reset": people["assessor_1"].pk,
         "service_data_clients:*": service_client.pk,
         "training_batches:roster": training_batch.pk,

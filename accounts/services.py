@@ -1,7 +1,10 @@
 """Accounts, role groups and training bodies. Group permissions are what Wagtail enforces in its admin."""
 
+import logging
+
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from wagtail.log_actions import log
 from wagtail.models import (
     Collection,
     GroupApprovalTask,
@@ -11,6 +14,10 @@ from wagtail.models import (
 )
 
 from .models import AssessorProfile, CaregiverProfile, Institution, Role, TrainingBody, User
+from .personal_data import PersonalData, personal_data_archive
+from .selectors import caregiver_personal_data
+
+logger = logging.getLogger(__name__)
 
 ADMINISTRATORS_GROUP = "医保局管理员"
 MANAGERS_GROUP = "定点机构管理员"
@@ -215,3 +222,25 @@ def caregiver_photo_set(*, caregiver, photo, recorded_by) -> None:
     caregiver.save(update_fields=["photo", "photo_consent_at", "photo_consent_by"])
     if previous:
         caregiver.photo.storage.delete(previous)  # certificates keep their own copy
+
+
+PERSONAL_DATA_DOWNLOAD = "carestar.personal_data.download"
+
+
+def caregiver_personal_data_export(*, caregiver: CaregiverProfile, user: User, output) -> PersonalData:
+    """Write the caregiver's own-data download (a ZIP) to `output`, and record in the audit log that they took it."""
+    personal_data = caregiver_personal_data(caregiver=caregiver)
+    missing = personal_data_archive(personal_data, output=output)
+    if missing:
+        logger.error("Personal data download of caregiver %s: stored files not readable: %s", caregiver.pk, missing)
+    log(
+        personal_data.caregiver,
+        PERSONAL_DATA_DOWNLOAD,
+        user=user,
+        data={
+            "records": personal_data.counts(),
+            "files": len(personal_data.files) - len(missing),
+            "files_not_available": missing,
+        },
+    )
+    return personal_data

@@ -9,4 +9,6 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("home/", views.home, name="home"),
+    path("my-data/", views.my_data, name="my_data"),
+    path("my-data/download/", views.my_data_download, name="my_data_download"),
 ]

@@ -144,3 +144,10 @@ def register_caregiver_chooser():
 def site_history_menu_for_administrators(request, menu_items):
     if not getattr(request.user, "is_administrator", False):
         menu_items[:] = [item for item in menu_items if item.name != "site-history"]
+
+
+@hooks.register("register_log_actions")
+def register_accounts_log_actions(actions):
+    actions.register_action(
+        "carestar.personal_data.download", _("Download own personal data"), _("Caregiver downloaded their own data")
+    )

@@ -9,7 +9,7 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from wagtail.permissions import register_permission_policy
 
-        from . import middleware  # noqa: F401  (connects the sign-in activity mark)
+        from . import checks, middleware  # noqa: F401  (the audit log retention check; the sign-in activity mark)
         from .models import AssessorProfile, CaregiverProfile
         from .permissions import NoAddPermissionPolicy
 

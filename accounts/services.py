@@ -1,18 +1,26 @@
-"""Accounts, role groups and training bodies. Group permissions are what Wagtail enforces in its admin."""
+"""Accounts, role groups and training bodies (group permissions are what Wagtail enforces in its admin); a caregiver's
+own-data download; how long the audit log is kept."""
 
+import datetime
 import logging
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.utils import timezone
 from wagtail.log_actions import log
 from wagtail.models import (
     Collection,
     GroupApprovalTask,
     GroupCollectionPermission,
     GroupPagePermission,
+    ModelLogEntry,
     Page,
+    PageLogEntry,
 )
 
+from .checks import AUDIT_LOG_RETENTION_MINIMUM_DAYS
 from .models import AssessorProfile, CaregiverProfile, Institution, Role, TrainingBody, User
 from .personal_data import PersonalData, personal_data_archive
 from .selectors import caregiver_personal_data
@@ -244,3 +252,36 @@ def caregiver_personal_data_export(*, caregiver: CaregiverProfile, user: User, o
         },
     )
     return personal_data
+
+
+AUDIT_LOG_PURGE_BATCH = 5000
+
+
+def audit_log_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete the audit log's entries older than AUDIT_LOG_RETENTION_DAYS; nothing at all below six months.
+
+    Oldest first, a batch per statement, so that a first run over years of entries holds no long lock.
+    """
+    days = settings.AUDIT_LOG_RETENTION_DAYS
+    if not isinstance(days, int) or days < AUDIT_LOG_RETENTION_MINIMUM_DAYS:
+        # The start-up check refuses this already; a worker started without checks must not purge either.
+        raise ImproperlyConfigured(
+            f"AUDIT_LOG_RETENTION_DAYS is {days!r}; the audit log is kept at least "
+            f"{AUDIT_LOG_RETENTION_MINIMUM_DAYS} days."
+        )
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
+    purged = 0
+    for model in (ModelLogEntry, PageLogEntry):
+        while True:
+            batch = list(
+                model.objects.filter(timestamp__lt=cutoff)
+                .order_by("timestamp", "pk")
+                .values_list("pk", flat=True)[:AUDIT_LOG_PURGE_BATCH]
+            )
+            if not batch:
+                break
+            deleted, _detail = model.objects.filter(pk__in=batch).delete()
+            purged += deleted
+    if purged:
+        logger.info("Audit log: %s entries older than %s days (before %s) deleted", purged, days, cutoff.isoformat())
+    return purged

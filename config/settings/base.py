@@ -177,6 +177,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
 }
 
+# The audit log (Wagtail's log entries: who did what to which record) is kept this many days, then beat deletes
+# it. Never under six months (183 days): a system check (carestar.E006) refuses to start below that.
+AUDIT_LOG_RETENTION_DAYS = int(os.environ.get("AUDIT_LOG_RETENTION_DAYS", "1095"))
+
 # Spreadsheet imports: files up to IMPORT_INLINE_MAX_BYTES are checked while the uploader waits; larger
 # ones go to a Celery task that reports its progress. Nothing larger than IMPORT_MAX_BYTES is accepted.
 IMPORT_INLINE_MAX_BYTES = int(os.environ.get("IMPORT_INLINE_MAX_BYTES", str(256 * 1024)))
@@ -228,6 +232,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    # Daily: the audit log's entries older than AUDIT_LOG_RETENTION_DAYS go.
+    "audit-log-purge": {
+        "task": "accounts.tasks.audit_log_purge_task",
+        "schedule": 24 * 60 * 60,
+    },
     "certificates-mark-expired": {
         "task": "certification.tasks.certificates_mark_expired_task",
         "schedule": 60 * 60,

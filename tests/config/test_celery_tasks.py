@@ -20,6 +20,7 @@ NAMES = {
     "certification.tasks.service_data_downgrade_check_task",
     "accounts.tasks.audit_log_purge_task",
     "content.tasks.import_job_run_task",
+    "content.tasks.import_uploads_sweep_task",
 }
 
 

@@ -1,11 +1,29 @@
 """What training holds about a caregiver, for their own-data download (see accounts.personal_data)."""
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from wagtail.log_actions import registry as log_registry
+from wagtail.models import ModelLogEntry
 
-from accounts.personal_data import PersonalDataPart, PersonalDataSection, personal_data_record, personal_data_register
+from accounts.personal_data import (
+    PersonalDataPart,
+    PersonalDataSection,
+    personal_data_record,
+    personal_data_register,
+    personal_data_value,
+)
 
-from .models import BatchMember, Enrollment, LessonCompletion, LessonVisit, SessionAttendance, TrainingHoursEntry
+from .models import (
+    BatchMember,
+    Enrollment,
+    LessonCompletion,
+    LessonVisit,
+    SessionAttendance,
+    TrainingBatch,
+    TrainingHoursEntry,
+)
 
 
 def _enrollments(caregiver) -> PersonalDataPart:
@@ -100,6 +118,51 @@ def _batches(caregiver) -> PersonalDataPart:
     return PersonalDataPart(records=records, about=[*memberships, *attendances])
 
 
+ROSTER_ACTIONS = ("carestar.batch.roster_add", "carestar.batch.roster_remove", "carestar.batch.attendance")
+
+
+def _naming(entry, caregiver_id: int) -> str | None:
+    """What a batch's log entry says of this one caregiver, or None when it does not name them."""
+    data = entry.data or {}
+    if entry.action == "carestar.batch.roster_add" and caregiver_id in data.get("caregivers", []):
+        return gettext("Put on the roster")
+    if entry.action == "carestar.batch.roster_remove" and data.get("caregiver") == caregiver_id:
+        return gettext("Taken off the roster")
+    if entry.action == "carestar.batch.attendance":
+        if caregiver_id in data.get("added", []):
+            return gettext("Recorded as present at a session")
+        if caregiver_id in data.get("removed", []):
+            return gettext("Recorded as absent from a session")
+    return None
+
+
+def _roster_changes(caregiver) -> PersonalDataPart:
+    """A batch's log is shared by its whole roster: only what each entry says of this caregiver, never the others.
+    A roster line removed leaves no row behind, so its entry is the only record of it."""
+    batch_type = ContentType.objects.get_for_model(TrainingBatch)
+    entries = ModelLogEntry.objects.filter(content_type=batch_type, action__in=ROSTER_ACTIONS).select_related("user")
+    left = set(
+        entries.filter(action="carestar.batch.roster_remove", data__caregiver=caregiver.pk).values_list(
+            "object_id", flat=True
+        )
+    )
+    batches = {str(pk) for pk in BatchMember.objects.filter(caregiver=caregiver).values_list("batch_id", flat=True)}
+    records = []
+    for entry in entries.filter(object_id__in=sorted(batches | left)).order_by("timestamp", "pk"):
+        change = _naming(entry, caregiver.pk)
+        if change is not None:
+            records.append(
+                {
+                    "timestamp": personal_data_value(entry.timestamp),
+                    "batch": entry.label,
+                    "change": change,
+                    "action": str(log_registry.get_action_label(entry.action)),
+                    "by": entry.user_display_name,
+                }
+            )
+    return PersonalDataPart(records=records)
+
+
 personal_data_register(
     sections=[
         PersonalDataSection(
@@ -119,6 +182,12 @@ personal_data_register(
             title=_("Training batches and attendance"),
             covers=("training.BatchMember.caregiver", "training.SessionAttendance.caregiver"),
             collect=_batches,
+        ),
+        PersonalDataSection(
+            key="training_roster_changes",
+            title=_("Roster and register changes naming you"),
+            covers=(),
+            collect=_roster_changes,
         ),
     ],
     staff_only={

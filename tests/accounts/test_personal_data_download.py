@@ -239,6 +239,8 @@ def test_the_file_holds_every_part_of_the_caregivers_record(client, world):
     [batch] = records(data, "training_batches")
     assert batch["batch"] == "2026 年第 1 期" and batch["place"] == "泽州培训教室"
     assert [session["topic"] for session in batch["sessions_attended"]] == ["第 1 次课"]
+    changes = [(change["change"], change["by"]) for change in records(data, "training_roster_changes")]
+    assert changes == [("加入培训名单", "培训老师"), ("登记为出勤", "培训老师")]
 
     assert records(data, "exam_overrides")[0]["reason"] == "视力原因 A"
     [attempt] = records(data, "exam_attempts")
@@ -339,7 +341,7 @@ def test_the_query_count_is_fixed_however_long_the_record(world, django_assert_m
         batch=batch_with_sessions(world.body, second, name="第 2 期"), caregivers=[caregiver], user=world.trainer
     )
     assert counted() == before, before
-    with django_assert_max_num_queries(30):
+    with django_assert_max_num_queries(32):
         selectors.caregiver_personal_data(caregiver=caregiver)
 
 
@@ -367,6 +369,22 @@ def test_each_download_is_recorded_in_the_audit_log(client, caregiver):
     # The next download shows the one before.
     data, _archive, _response = download(client, caregiver.user)
     assert [entry["action"] for entry in records(data, "audit_log")] == ["下载本人个人信息"]
+
+
+def test_a_roster_line_removed_is_still_in_the_file_from_the_batchs_log(client, world):
+    caregiver, other = CaregiverFactory(), CaregiverFactory(user__name="李桂兰")
+    batch = batch_with_sessions(world.body, world.course, name="第 3 期")
+    training_services.batch_roster_add(batch=batch, caregivers=[caregiver, other], user=world.trainer)
+    training_services.batch_roster_remove(batch=batch, caregiver=caregiver, user=world.trainer)
+    training_services.batch_roster_remove(batch=batch, caregiver=other, user=world.trainer)
+    data, archive, _response = download(client, caregiver.user)
+    assert records(data, "training_batches") == []
+    changes = [(change["batch"], change["change"]) for change in records(data, "training_roster_changes")]
+    assert changes == [("第 3 期", "加入培训名单"), ("第 3 期", "移出培训名单")]
+    # The entry that put both on the roster is shown for this caregiver alone: none of its data (the ids of all).
+    keys = {"timestamp", "batch", "change", "action", "by"}
+    assert all(set(change) == keys for change in records(data, "training_roster_changes"))
+    assert "李桂兰" not in archive.read("data.json").decode()
 
 
 def test_a_stored_file_lost_from_disk_costs_only_itself(client, world, caplog):

@@ -39,6 +39,8 @@ class PersonalDataPart:
 
 @dataclass(frozen=True)
 class PersonalDataSection:
+    """One part of the download: `key` names it in data.json, `title` on the page and in the file."""
+
     key: str
     title: Promise | str
     # Relations ("app_label.Model.field") to the user or the caregiver profile whose rows this section carries.
@@ -83,7 +85,7 @@ def personal_data_register(*, sections: Iterable[PersonalDataSection] = (), staf
     """Add sections to the download, and name the relations only staff can be on (relation → why)."""
     for section in sections:
         if any(existing.key == section.key for existing in _sections):
-            continue  # a module imported twice registers once
+            raise ValueError(f"Two sections of the personal data download are named {section.key!r}.")
         _sections.append(section)
     _staff_only.update(staff_only or {})
 

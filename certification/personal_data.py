@@ -208,7 +208,10 @@ def _certificates(caregiver) -> PersonalDataPart:
     )
     records, files = [], []
     for certificate in certificates:
-        stem = f"certificates/{archive_name(certificate.serial_number)}"
+        stem = archive_name(certificate.serial_number)
+        if stem != certificate.serial_number:
+            stem += f"-{certificate.pk}"  # a pattern with other characters: two numbers may look alike once made safe
+        stem = f"certificates/{stem}"
         pdf = f"{stem}.pdf" if certificate.pdf and certificate.status != Certificate.Status.PENDING else None
         photo = f"{stem}-photo.jpg" if certificate.holder_photo else None
         if pdf:

@@ -178,7 +178,7 @@ def import_uploads_sweep(*, now: datetime.datetime | None = None) -> int:
         ImportJob.objects.filter(pk=job.pk, status__in=unfinished).update(
             status=ImportJob.Status.FAILED, errors=[RowError(None, message).as_dict()], finished_at=now
         )
-    # Files of finished jobs whose deletion failed, and files no job names any more.
+    # A finished job names no file; one whose deletion failed is left to the walk below, like any file no job names.
     ImportJob.objects.filter(status__in=[ImportJob.Status.SUCCEEDED, ImportJob.Status.FAILED]).exclude(file="").update(
         file=""
     )

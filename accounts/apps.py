@@ -9,7 +9,7 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from wagtail.permissions import register_permission_policy
 
-        from . import checks, middleware  # noqa: F401  (registers the start-up check; connects the activity mark)
+        from . import checks, middleware  # noqa: F401  (registers the start-up checks; connects the activity mark)
         from .models import AssessorProfile, CaregiverProfile
         from .permissions import NoAddPermissionPolicy
 

@@ -1,4 +1,5 @@
-"""Start-up check: OTP_REQUIRED_ROLES names roles that exist (a misspelt one would silently require nothing)."""
+"""Start-up checks of the accounts app: OTP_REQUIRED_ROLES names roles that exist (a misspelt one would silently
+require nothing), and the audit log is kept long enough."""
 
 from django.conf import settings
 from django.core.checks import Error, register
@@ -18,3 +19,23 @@ def otp_required_roles_check(app_configs, **kwargs):
             id="accounts.E001",
         )
     ]
+
+
+# Network operators keep their logs at least six months (Cybersecurity Law of the PRC, Art. 21); 183 days is six
+# months however they fall.
+AUDIT_LOG_RETENTION_MINIMUM_DAYS = 183
+
+
+@register()
+def audit_log_retention_check(app_configs, **kwargs):
+    days = settings.AUDIT_LOG_RETENTION_DAYS
+    if not isinstance(days, int) or days < AUDIT_LOG_RETENTION_MINIMUM_DAYS:
+        return [
+            Error(
+                f"AUDIT_LOG_RETENTION_DAYS is {days!r}: the audit log must be kept at least "
+                f"{AUDIT_LOG_RETENTION_MINIMUM_DAYS} days (six months).",
+                hint=f"Set AUDIT_LOG_RETENTION_DAYS to {AUDIT_LOG_RETENTION_MINIMUM_DAYS} or more (default 1095).",
+                id="carestar.E006",
+            )
+        ]
+    return []

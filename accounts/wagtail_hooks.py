@@ -176,3 +176,10 @@ def two_factor_account_menu_item(request):
         "label": _("Two-step verification"),
         "help_text": _("Set up a new phone, or make new recovery codes."),
     }
+
+
+@hooks.register("register_log_actions")
+def register_accounts_log_actions(actions):
+    actions.register_action(
+        "carestar.personal_data.download", _("Download own personal data"), _("Caregiver downloaded their own data")
+    )

@@ -1,5 +1,6 @@
-"""Start-up checks: OTP_REQUIRED_ROLES names roles that exist (a misspelt one would silently require nothing), and
-identity card numbers can be encrypted, read and found (the keys are set and well formed)."""
+"""Start-up checks of the accounts app: OTP_REQUIRED_ROLES names roles that exist (a misspelt one would silently
+require nothing), the audit log is kept long enough, and identity card numbers can be encrypted, read and found (the
+keys are set and well formed)."""
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
@@ -21,6 +22,26 @@ def otp_required_roles_check(app_configs, **kwargs):
             id="accounts.E001",
         )
     ]
+
+
+# Network operators keep their logs at least six months (Cybersecurity Law of the PRC, Art. 21); 183 days is six
+# months however they fall.
+AUDIT_LOG_RETENTION_MINIMUM_DAYS = 183
+
+
+@register()
+def audit_log_retention_check(app_configs, **kwargs):
+    days = settings.AUDIT_LOG_RETENTION_DAYS
+    if not isinstance(days, int) or days < AUDIT_LOG_RETENTION_MINIMUM_DAYS:
+        return [
+            Error(
+                f"AUDIT_LOG_RETENTION_DAYS is {days!r}: the audit log must be kept at least "
+                f"{AUDIT_LOG_RETENTION_MINIMUM_DAYS} days (six months).",
+                hint=f"Set AUDIT_LOG_RETENTION_DAYS to {AUDIT_LOG_RETENTION_MINIMUM_DAYS} or more (default 1095).",
+                id="carestar.E006",
+            )
+        ]
+    return []
 
 
 @register(Tags.security)

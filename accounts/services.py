@@ -1,9 +1,15 @@
-"""Accounts, role groups and training bodies. Group permissions are what Wagtail enforces in its admin."""
+"""Accounts, role groups and training bodies (group permissions are what Wagtail enforces in its admin); a caregiver's
+own-data download; how long the audit log is kept."""
 
+import datetime
+import logging
+
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models, transaction
 from django.db.models.functions import Cast
+from django.utils import timezone
 from django.utils.translation import gettext
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -13,12 +19,19 @@ from wagtail.models import (
     GroupApprovalTask,
     GroupCollectionPermission,
     GroupPagePermission,
+    ModelLogEntry,
     Page,
+    PageLogEntry,
 )
 
+from .checks import AUDIT_LOG_RETENTION_MINIMUM_DAYS
 from .models import AssessorProfile, CaregiverProfile, Institution, Role, TrainingBody, User
 from .national_id_crypto import national_id_digest, national_id_token_is_current
+from .personal_data import PersonalData, personal_data_archive
+from .selectors import caregiver_personal_data
 from .two_factor import RECOVERY_CODE_COUNT
+
+logger = logging.getLogger(__name__)
 
 ADMINISTRATORS_GROUP = "医保局管理员"
 MANAGERS_GROUP = "定点机构管理员"
@@ -312,3 +325,58 @@ def _recovery_codes_replace(*, user: User) -> list[str]:
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
     return codes
+
+
+PERSONAL_DATA_DOWNLOAD = "carestar.personal_data.download"
+
+
+def caregiver_personal_data_export(*, caregiver: CaregiverProfile, user: User, output) -> PersonalData:
+    """Write the caregiver's own-data download (a ZIP) to `output`, and record in the audit log that they took it."""
+    personal_data = caregiver_personal_data(caregiver=caregiver)
+    missing = personal_data_archive(personal_data, output=output)
+    if missing:
+        logger.error("Personal data download of caregiver %s: stored files not readable: %s", caregiver.pk, missing)
+    log(
+        personal_data.caregiver,
+        PERSONAL_DATA_DOWNLOAD,
+        user=user,
+        data={
+            "records": personal_data.counts(),
+            "files": len(personal_data.files) - len(missing),
+            "files_not_available": missing,
+        },
+    )
+    return personal_data
+
+
+AUDIT_LOG_PURGE_BATCH = 5000
+
+
+def audit_log_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete the audit log's entries older than AUDIT_LOG_RETENTION_DAYS; nothing at all below six months.
+
+    Oldest first, a batch per statement, so that a first run over years of entries holds no long lock.
+    """
+    days = settings.AUDIT_LOG_RETENTION_DAYS
+    if not isinstance(days, int) or days < AUDIT_LOG_RETENTION_MINIMUM_DAYS:
+        # The start-up check refuses this already; a worker started without checks must not purge either.
+        raise ImproperlyConfigured(
+            f"AUDIT_LOG_RETENTION_DAYS is {days!r}; the audit log is kept at least "
+            f"{AUDIT_LOG_RETENTION_MINIMUM_DAYS} days."
+        )
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
+    purged = 0
+    for model in (ModelLogEntry, PageLogEntry):
+        while True:
+            batch = list(
+                model.objects.filter(timestamp__lt=cutoff)
+                .order_by("timestamp", "pk")
+                .values_list("pk", flat=True)[:AUDIT_LOG_PURGE_BATCH]
+            )
+            if not batch:
+                break
+            deleted, _detail = model.objects.filter(pk__in=batch).delete()
+            purged += deleted
+    if purged:
+        logger.info("Audit log: %s entries older than %s days (before %s) deleted", purged, days, cutoff.isoformat())
+    return purged

@@ -18,4 +18,6 @@ urlpatterns = [
         views.two_factor_recovery_codes_regenerate,
         name="two_factor_recovery_codes_regenerate",
     ),
+    path("my-data/", views.my_data, name="my_data"),
+    path("my-data/download/", views.my_data_download, name="my_data_download"),
 ]

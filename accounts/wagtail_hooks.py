@@ -216,6 +216,9 @@ def register_caregiver_chooser():
 @hooks.register("register_log_actions")
 def register_accounts_log_actions(actions):
     actions.register_action(
+        "carestar.personal_data.download", _("Download own personal data"), _("Caregiver downloaded their own data")
+    )
+    actions.register_action(
         "carestar.national_id.reveal", _("Show identity card number"), _("Whole identity card number shown")
     )
 

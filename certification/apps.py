@@ -11,6 +11,7 @@ class CertificationConfig(AppConfig):
 
         from accounts.permissions import ReadOnlyPermissionPolicy
 
+        from . import personal_data  # noqa: F401  (its part of the caregiver's own-data download)
         from .certificates import checks  # noqa: F401  (registers the PDF start-up checks)
         from .models import Appeal, Certificate, Evaluation
 

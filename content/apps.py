@@ -7,7 +7,7 @@ class ContentConfig(AppConfig):
     verbose_name = _("Site content and care standards")
 
     def ready(self):
-        from . import imports  # noqa: F401  (registers the clause and service item importers)
+        from . import imports, personal_data  # noqa: F401  (register the importers, the own-data download's part)
         from .admin_display import register_display_classes
         from .exports import wagtail_exports_secure
 

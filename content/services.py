@@ -1,6 +1,8 @@
 """Writes to the care-standards library: spreadsheet imports, all or nothing."""
 
+import datetime
 import logging
+import posixpath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,7 +13,7 @@ from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from .imports import RowError, importer_for
-from .models import ImportJob, Standard
+from .models import ImportJob, Standard, import_storage
 from .spreadsheets import SpreadsheetError, spreadsheet_read
 
 logger = logging.getLogger(__name__)
@@ -52,7 +54,12 @@ def import_job_create(
         language=translation.get_language() or settings.LANGUAGE_CODE,
     )
     job.file.save(name, upload, save=False)
-    job.save()
+    try:
+        job.save()
+    except Exception:
+        # The row that would have led the run (or the sweep) to the file is not there: remove the file now.
+        job.file.delete(save=False)
+        raise
     if upload.size <= settings.IMPORT_INLINE_MAX_BYTES:
         return import_job_run(job_id=job.pk)
 
@@ -141,3 +148,58 @@ def _discard_upload(job: ImportJob) -> None:
         except OSError:
             logger.exception("The upload of import %s could not be deleted", job.pk)
         ImportJob.objects.filter(pk=job.pk).update(file="")
+
+
+def _stored_uploads(storage, directory: str = ""):
+    try:
+        directories, files = storage.listdir(directory)
+    except FileNotFoundError:
+        return
+    for name in files:
+        yield posixpath.join(directory, name)
+    for subdirectory in directories:
+        yield from _stored_uploads(storage, posixpath.join(directory, subdirectory))
+
+
+def import_uploads_sweep(*, now: datetime.datetime | None = None) -> int:
+    """Delete every upload left behind: a run deletes its file however it ends, so what is still stored after
+    IMPORT_UPLOAD_MAX_HOURS belongs to a run that never came (a worker died, a task was lost, a transaction rolled
+    back after the file was written). Such a job ends failed, with the reason. Returns the files deleted."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(hours=settings.IMPORT_UPLOAD_MAX_HOURS)
+    unfinished = [ImportJob.Status.PENDING, ImportJob.Status.RUNNING]
+    for job in ImportJob.objects.filter(status__in=unfinished, created_at__lt=cutoff):
+        with translation.override(job.language):
+            message = _(
+                "The file was not checked within %(hours)s hours (the checking stopped); nothing was written and "
+                "the file has been deleted. Upload it again."
+            ) % {"hours": settings.IMPORT_UPLOAD_MAX_HOURS}
+        # Only if it is still unfinished: a run that ends meanwhile keeps its own result.
+        ImportJob.objects.filter(pk=job.pk, status__in=unfinished).update(
+            status=ImportJob.Status.FAILED, errors=[RowError(None, message).as_dict()], finished_at=now
+        )
+    # A finished job names no file; one whose deletion failed is left to the walk below, like any file no job names.
+    ImportJob.objects.filter(status__in=[ImportJob.Status.SUCCEEDED, ImportJob.Status.FAILED]).exclude(file="").update(
+        file=""
+    )
+    storage = import_storage()
+    in_use = set(
+        ImportJob.objects.filter(status__in=unfinished, created_at__gte=cutoff)
+        .exclude(file="")
+        .values_list("file", flat=True)
+    )
+    deleted = 0
+    for name in list(_stored_uploads(storage)):
+        if name in in_use:
+            continue
+        try:
+            if storage.get_modified_time(name) >= cutoff:
+                continue  # an upload being stored right now, its job not yet saved
+            storage.delete(name)
+        except OSError:
+            logger.exception("The leftover upload %s could not be deleted", name)
+            continue
+        deleted += 1
+    if deleted:
+        logger.warning("Deleted %s spreadsheet uploads left behind by imports that never finished", deleted)
+    return deleted

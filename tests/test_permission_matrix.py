@@ -67,6 +67,8 @@ RULES: list[tuple[str, frozenset, str]] = [
     ("accounts:home", SIGNED_IN_WITHOUT_ADMIN, "a signed-in person's workspace (the staff go to the admin)"),
     # --- Caregivers: only their own ----------------------------------------------------------------------------------
     ("training:my_learning", CAREGIVERS, "my learning"),
+    ("accounts:my_data", CAREGIVERS, "my personal data: what the download holds"),
+    ("accounts:my_data_download", CAREGIVERS, "the download of it (POST), one's own only"),
     ("training:enrol", CAREGIVERS, "enrolling (POST)"),
     ("training:lesson_complete", CAREGIVERS, "a lesson studied (POST)"),
     ("certification:exam_start", CAREGIVERS, "an exam's start page"),

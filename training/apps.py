@@ -10,7 +10,8 @@ class TrainingConfig(AppConfig):
         from wagtail.permissions import register_permission_policy
         from wagtail.signals import page_published, page_unpublished, post_page_move
 
-        from . import imports, signals  # noqa: F401  (imports registers the roster importer)
+        # imports registers the roster importer, personal_data its part of the caregiver's own-data download
+        from . import imports, personal_data, signals  # noqa: F401
         from .admin_views import TrainingBatchPermissionPolicy
         from .models import TrainingBatch
 

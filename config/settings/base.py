@@ -190,10 +190,17 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
 }
 
+# The audit log (Wagtail's log entries: who did what to which record) is kept this many days, then beat deletes
+# it. Never under six months (183 days): a system check (carestar.E006) refuses to start below that.
+AUDIT_LOG_RETENTION_DAYS = int(os.environ.get("AUDIT_LOG_RETENTION_DAYS", "1095"))
+
 # Spreadsheet imports: files up to IMPORT_INLINE_MAX_BYTES are checked while the uploader waits; larger
 # ones go to a Celery task that reports its progress. Nothing larger than IMPORT_MAX_BYTES is accepted.
 IMPORT_INLINE_MAX_BYTES = int(os.environ.get("IMPORT_INLINE_MAX_BYTES", str(256 * 1024)))
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(10 * 1024 * 1024)))
+# An import deletes its upload however it ends; an upload still stored this long after it came (its worker died,
+# its task was lost) is deleted by beat's hourly sweep and its import marked failed.
+IMPORT_UPLOAD_MAX_HOURS = int(os.environ.get("IMPORT_UPLOAD_MAX_HOURS", "24"))
 # Every importer reads through content.spreadsheets, which counts as it reads and refuses a file past any of
 # these: the bytes an .xlsx unpacks to (a zip bomb), rows below the header (empty ones too), the columns values
 # may reach, and the seconds reading may take. Nothing the file declares about its own size is believed.
@@ -241,6 +248,16 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    # Daily: the audit log's entries older than AUDIT_LOG_RETENTION_DAYS go.
+    "audit-log-purge": {
+        "task": "accounts.tasks.audit_log_purge_task",
+        "schedule": 24 * 60 * 60,
+    },
+    # Hourly: spreadsheet uploads left behind by an import that never finished (see IMPORT_UPLOAD_MAX_HOURS).
+    "import-uploads-sweep": {
+        "task": "content.tasks.import_uploads_sweep_task",
+        "schedule": 60 * 60,
+    },
     "certificates-mark-expired": {
         "task": "certification.tasks.certificates_mark_expired_task",
         "schedule": 60 * 60,

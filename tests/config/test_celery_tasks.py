@@ -18,7 +18,9 @@ NAMES = {
     "certification.tasks.evaluation_notify_task",
     "certification.tasks.re_evaluation_due_remind_task",
     "certification.tasks.service_data_downgrade_check_task",
+    "accounts.tasks.audit_log_purge_task",
     "content.tasks.import_job_run_task",
+    "content.tasks.import_uploads_sweep_task",
 }
 
 

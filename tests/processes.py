@@ -5,7 +5,9 @@ The worker runs in a process group of its own, so that a test can SIGKILL it wit
 kernel's OOM killer or a power cut would; celery's in-thread test worker cannot be killed without killing pytest.
 """
 
+import base64
 import configparser
+import json
 import os
 import shlex
 import signal
@@ -157,13 +159,22 @@ def group_members(group: int) -> list[int]:
     return members
 
 
-def broker_held() -> int:
-    """How many messages workers hold without having acknowledged them: what the broker will deliver again after
-    the visibility timeout if their worker is dead."""
+def broker_held() -> list[tuple[str, list]]:
+    """The messages workers hold without having acknowledged them, as (task name, arguments): what the broker
+    delivers again after the visibility timeout if their worker is dead."""
     from config.celery import app
 
     with app.connection_for_write() as broker:
-        return broker.default_channel.client.hlen("unacked")
+        values = broker.default_channel.client.hvals("unacked")
+    held = []
+    for value in values:
+        message, _exchange, _routing_key = json.loads(value)
+        body = message["body"]
+        if message["properties"].get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        arguments, _keywords, _embed = json.loads(body)
+        held.append((message["headers"]["task"], arguments))
+    return held
 
 
 def broker_reset() -> None:

@@ -3,13 +3,18 @@ a worker's death sends it round again) is safe to run twice: the same message ru
 runs it, repeats no effect. A task that would repeat one is acknowledged early instead, with the reason beside it."""
 
 import datetime
+import os
 import uuid
 
 import pytest
+from django.conf import settings
 from django.core import mail
+from django.core.files.storage import storages
 from django.utils import timezone
+from wagtail.log_actions import log
 from wagtail.models import ModelLogEntry
 
+from accounts.tasks import audit_log_purge_task
 from certification.certificates import services as certificates
 from certification.certificates import tasks as certificate_tasks
 from certification.evaluations import tasks as evaluation_tasks
@@ -19,10 +24,11 @@ from certification.models import Certificate, Evaluation, ExamAttempt, StarLevel
 from config.celery import app
 from content import services as content_services
 from content.models import Clause, ImportJob
-from content.tasks import import_job_run_task
+from content.tasks import import_job_run_task, import_uploads_sweep_task
 from tests.factories.accounts import CaregiverFactory, InstitutionFactory, manager_for
 from tests.factories.certification import decided_evaluation_for, exam_with_questions, stored_pdfs
 from tests.factories.content import StandardFactory
+from tests.factories.content import administrator as content_administrator
 from tests.factories.servicedata import incident
 from tests.factories.spreadsheets import upload
 
@@ -187,17 +193,51 @@ def test_close_overdue(caregiver):
     assert closed.auto_submitted and closed.submitted_at == closed.deadline + exam_services.DEADLINE_GRACE
 
 
+CLAUSES = [["*条款编号", "*条款标题", "条文", "上级条款编号"], ["5", "生活照料", "", ""], ["5.1", "饮食", "", "5"]]
+
+
+def queued_import(settings, django_capture_on_commit_callbacks) -> ImportJob:
+    """A clause import queued for the worker, its task not yet run."""
+    settings.IMPORT_INLINE_MAX_BYTES = 0
+    with django_capture_on_commit_callbacks(execute=False):
+        return content_services.import_job_create(
+            kind="clauses",
+            upload=upload(CLAUSES, "clauses.xlsx"),
+            user=content_administrator(),
+            standard=StandardFactory(code="DB1405/T 902—2022"),
+        )
+
+
 @shows_idempotent("content.tasks.import_job_run_task")
 def test_import_job_run(settings, django_capture_on_commit_callbacks):
-    from tests.factories.content import administrator as content_administrator
-
-    settings.IMPORT_INLINE_MAX_BYTES = 0
-    standard = StandardFactory(code="DB1405/T 902—2022")
-    rows = [["*条款编号", "*条款标题", "条文", "上级条款编号"], ["5", "生活照料", "", ""], ["5.1", "饮食", "", "5"]]
-    with django_capture_on_commit_callbacks(execute=False):
-        job = content_services.import_job_create(
-            kind="clauses", upload=upload(rows, "clauses.xlsx"), user=content_administrator(), standard=standard
-        )
+    job = queued_import(settings, django_capture_on_commit_callbacks)
+    standard = job.standard
     assert delivered_twice(import_job_run_task, job.pk) == [ImportJob.Status.SUCCEEDED] * 2
     assert Clause.objects.filter(standard=standard).count() == 2
     assert ModelLogEntry.objects.filter(action="carestar.import.succeed", object_id=str(job.pk)).count() == 1
+
+
+@shows_idempotent("content.tasks.import_uploads_sweep_task")
+def test_import_uploads_sweep(settings, django_capture_on_commit_callbacks):
+    job = queued_import(settings, django_capture_on_commit_callbacks)
+    long_ago = timezone.now() - datetime.timedelta(hours=settings.IMPORT_UPLOAD_MAX_HOURS + 1)
+    ImportJob.objects.filter(pk=job.pk).update(created_at=long_ago)
+    os.utime(storages["imports"].path(job.file.name), (long_ago.timestamp(), long_ago.timestamp()))
+
+    first, second = delivered_twice(import_uploads_sweep_task)
+    failed = ImportJob.objects.get(pk=job.pk)
+    assert first >= 1 and second == 0
+    assert failed.status == ImportJob.Status.FAILED and not failed.file
+    assert not storages["imports"].exists(job.file.name)
+    assert ImportJob.objects.get(pk=job.pk).finished_at == failed.finished_at
+
+
+@shows_idempotent("accounts.tasks.audit_log_purge_task")
+def test_audit_log_purge(caregiver):
+    old = [log(caregiver, "wagtail.edit") for _ in range(2)]
+    recent = log(caregiver, "wagtail.edit")
+    long_ago = timezone.now() - datetime.timedelta(days=settings.AUDIT_LOG_RETENTION_DAYS + 1)
+    ModelLogEntry.objects.filter(pk__in=[entry.pk for entry in old]).update(timestamp=long_ago)
+
+    assert delivered_twice(audit_log_purge_task) == [2, 0]
+    assert ModelLogEntry.objects.filter(pk=recent.pk).exists()

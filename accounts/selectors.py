@@ -5,7 +5,7 @@ from collections import defaultdict
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -105,6 +105,28 @@ def _sign_ins(caregiver: CaregiverProfile) -> PersonalDataPart:
     return PersonalDataPart(records=records)
 
 
+def _second_factor(caregiver: CaregiverProfile) -> PersonalDataPart:
+    # What is set up and when it was used; never the app's key or the recovery codes themselves.
+    user = caregiver.user_id
+    records = [
+        personal_data_record(device, "name", "confirmed", "created_at", "last_used_at", kind=_("Authenticator app"))
+        for device in TOTPDevice.objects.filter(user=user).order_by("pk")
+    ]
+    records += [
+        personal_data_record(
+            device,
+            "name",
+            "confirmed",
+            "created_at",
+            "last_used_at",
+            kind=_("Recovery codes"),
+            unused_codes=device.unused_codes,
+        )
+        for device in StaticDevice.objects.filter(user=user).annotate(unused_codes=Count("token_set")).order_by("pk")
+    ]
+    return PersonalDataPart(records=records)
+
+
 ACCOUNT = PersonalDataSection(
     key="account",
     title=gettext_lazy("Account"),
@@ -116,6 +138,12 @@ PROFILE = PersonalDataSection(
     title=gettext_lazy("Caregiver profile"),
     covers=("accounts.CaregiverProfile.user",),
     collect=_profile,
+)
+SECOND_FACTOR = PersonalDataSection(
+    key="second_factor",
+    title=gettext_lazy("Two-step verification"),
+    covers=("otp_totp.TOTPDevice.user", "otp_static.StaticDevice.user"),
+    collect=_second_factor,
 )
 SIGN_INS = PersonalDataSection(
     key="sign_ins",
@@ -167,7 +195,7 @@ AUDIT = PersonalDataSection(
 
 def personal_data_sections_all() -> list[PersonalDataSection]:
     """Every section of the download, in the order it is written."""
-    return [ACCOUNT, PROFILE, *personal_data_sections(), SIGN_INS, AUDIT]
+    return [ACCOUNT, PROFILE, *personal_data_sections(), SECOND_FACTOR, SIGN_INS, AUDIT]
 
 
 def caregiver_personal_data(*, caregiver: CaregiverProfile) -> PersonalData:

@@ -49,6 +49,38 @@ def broker():
         yield settings.CELERY_BROKER_URL
 
 
+@pytest.fixture
+def workers(broker, tmp_path):
+    """Starts `make run`'s Celery worker in processes of its own (tests.processes.Worker), on this test's database
+    and the configured broker; call it with environment overrides. Every worker it started is stopped at the end.
+    The test's own tasks go to the broker meanwhile instead of running in-process."""
+    from certification.certificates.openbadges import signing_key
+    from certification.certificates.signing import signing_identity
+    from config.celery import app
+
+    from .processes import Worker, broker_reset
+
+    # The keys are made here, once: the pool's processes would otherwise race to create them.
+    signing_identity()
+    signing_key()
+    started = []
+
+    def start(**env: str) -> Worker:
+        worker = Worker(tmp_path / f"worker-{len(started) + 1}.log", **env)
+        started.append(worker)
+        return worker.start()
+
+    app.conf.task_always_eager = False
+    broker_reset()
+    try:
+        yield start
+    finally:
+        for worker in started:
+            worker.stop()
+        broker_reset()
+        app.conf.task_always_eager = True
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

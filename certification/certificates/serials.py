@@ -4,6 +4,13 @@ Fields: {region} (CERTIFICATE_REGION_CODE), {year} (of issue), {level} (the star
 (CERTIFICATE_ISSUER_CODE) and {sequence}, with Python format specifications, e.g. the default
 "{region}-{year}-{sequence:06d}" gives 140500-2026-000001. The sequence counts per fixed part: with {level} in the
 pattern, each level has its own run of numbers.
+
+No number is lost or given twice, whatever crashes: a number is taken (services.serial_number_next) in the
+transaction that inserts its certificate as pending, so a rollback before that commits returns it, and from the
+commit on it is bound to that row. A crash later (render, signature, storage, a killed worker) leaves the row
+pending and unseen by the public; the retry, the broker's redelivery or beat's recovery job completes it with the
+same number. Every number up to the counter's belongs to exactly one certificate, and a number is missing from
+the public register only while its certificate is pending.
 """
 
 import string

@@ -515,6 +515,15 @@ def certificate_batch_items_process(*, item_ids: list[int]) -> list[int]:
             continue
         if certificate is not None:
             issued.append(certificate.pk)
+    # A chunk delivered again after its worker died finds items issued whose notices never left: they go now, not
+    # with beat's recovery minutes later. A notice already sent is not sent again (certificate_notify).
+    issued += (
+        CertificateBatchItem.objects.filter(
+            pk__in=item_ids, certificate__status=Certificate.Status.VALID, certificate__notified_at__isnull=True
+        )
+        .exclude(certificate__in=issued)
+        .values_list("certificate_id", flat=True)
+    )
     if issued:
         from .tasks import certificates_notify_task
 

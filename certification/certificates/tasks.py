@@ -19,7 +19,9 @@ def certificate_pending_complete_task(certificate_id: int) -> str:
     return services.certificate_pending_complete(certificate_id=certificate_id).serial_number
 
 
-@shared_task(name="certification.tasks.certificates_requeue_lost_task")
+# Acknowledged on receipt, unlike the other tasks: a redelivered run would queue every piece of lost work a second
+# time, and a run lost with its worker costs nothing, as beat sends the next one a minute later.
+@shared_task(name="certification.tasks.certificates_requeue_lost_task", acks_late=False)
 def certificates_requeue_lost_task() -> dict[str, int]:
     return services.certificates_requeue_lost()
 

@@ -3,6 +3,7 @@
 import hashlib
 import io
 import logging
+import warnings
 from dataclasses import dataclass
 
 from .models import Certificate
@@ -81,3 +82,100 @@ def pdf_file_check(data: bytes) -> FileCheck:
         original = issued.filter(pdf_sha256=hashlib.sha256(_signed_revision(data, signature)).hexdigest()).first()
         return FileCheck(Verdict.MODIFIED, digest, original if intact else None, signer=name)
     return FileCheck(Verdict.NOT_OURS, digest)
+
+
+def _embedded_files(data: bytes) -> dict[str, bytes]:
+    """The files a PDF carries (its /EmbeddedFiles name tree), by name."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    files = {}
+    try:
+        names = PdfFileReader(io.BytesIO(data), strict=False).root["/Names"]["/EmbeddedFiles"]
+        nodes = [names]
+        while nodes:
+            node = nodes.pop()
+            entries = node.get("/Names", [])
+            for position in range(0, len(entries) - 1, 2):
+                files[str(entries[position])] = entries[position + 1]["/EF"]["/F"].data
+            nodes.extend(kid for kid in node.get("/Kids", []))
+    except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError) as error:
+        logger.info("embedded files not readable: %r", error)
+    return files
+
+
+def _signature_by_platform_key(data: bytes) -> bool:
+    """The file's signature is the platform's current signing key's, and the bytes are as it signed them."""
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    ours = signing_certificate()
+    signatures = _signatures(data)
+    if len(signatures) != 1 or signatures[0].signer_cert is None or signatures[0].signer_cert.sha256 != ours.sha256:
+        return False
+    try:
+        context = ValidationContext(trust_roots=list(signing_identity().trust_roots) or [ours])
+        status = validate_pdf_signature(signatures[0], context)
+    except Exception as error:  # a damaged signature container
+        logger.info("stored file's signature cannot be validated: %r", error)
+        return False
+    return bool(status.intact and status.valid)
+
+
+def _credential_verifies(data: bytes, certificate: Certificate) -> bool:
+    """The Open Badges credential inside the PDF verifies with the published key and says what the register says."""
+    from joserfc import jwt
+    from joserfc.errors import JoseError
+    from joserfc.jwk import OKPKey
+
+    from . import openbadges
+    from .rendering import CREDENTIAL_FILENAME
+
+    token = _embedded_files(data).get(CREDENTIAL_FILENAME)
+    if token is None:
+        return False
+    published = OKPKey.import_key(openbadges.public_jwk())
+    with warnings.catch_warnings():
+        # RFC 9864 prefers "Ed25519" as the name; the credentials say "EdDSA", as verifiers in the field expect.
+        warnings.simplefilter("ignore")
+        try:
+            claims = jwt.decode(token, published, algorithms=[openbadges.ALGORITHM]).claims
+        except (JoseError, ValueError) as error:
+            logger.info("embedded credential does not verify: %r", error)
+            return False
+        expected = jwt.decode(openbadges.credential_jwt(certificate), published, algorithms=[openbadges.ALGORITHM])
+    return claims == expected.claims
+
+
+def certificate_check(*, certificate: Certificate) -> dict:
+    """What verifying an issued certificate shows, as plain data: its public record (the verification page and its
+    JSON), the file check's verdict on its stored PDF, whether that PDF's signature is the platform's signing key's
+    and intact, and whether the Open Badges credential inside verifies with the published key.
+
+    The same result for every certificate before a backup and after its restore shows the restore whole: database,
+    files and keys (docs/backup.md, `manage.py certificates_verify`).
+    """
+    from .selectors import certificate_public_record
+
+    result = {
+        "serial_number": certificate.serial_number,
+        "verification_code": certificate.verification_code,
+        "record": certificate_public_record(certificate=certificate),
+    }
+    try:
+        with certificate.pdf.open("rb") as handle:
+            data = handle.read()
+    except (OSError, ValueError):
+        return {**result, "file": {"verdict": "missing"}, "signed_by_platform_key": False, "credential_verifies": False}
+    check = pdf_file_check(data)
+    return {
+        **result,
+        "file": {
+            "verdict": check.verdict,
+            "sha256": check.sha256,
+            "certificate": check.certificate.serial_number if check.certificate else None,
+            "signer": check.signer,
+        },
+        "signed_by_platform_key": _signature_by_platform_key(data),
+        "credential_verifies": _credential_verifies(data, certificate),
+    }

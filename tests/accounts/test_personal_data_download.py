@@ -91,6 +91,8 @@ def full_record(world: World, caregiver: CaregiverProfile, *, tag: str):
     user.save(update_fields=["email", "phone"])
     manager = manager_for(caregiver.institution, username=f"manager-{tag}")
     account_services.caregiver_photo_set(caregiver=caregiver, photo=photo_normalize(jpeg()), recorded_by=manager)
+    # A second factor, as a bureau that requires one of caregivers too would have them set up.
+    account_services.two_factor_device_confirm(device=account_services.two_factor_device_pending(user=user))
 
     training_services.enrollment_create(caregiver=caregiver, course=world.course)
     lesson_study(caregiver, world.course.get_children().specific().first())
@@ -341,7 +343,7 @@ def test_the_query_count_is_fixed_however_long_the_record(world, django_assert_m
         batch=batch_with_sessions(world.body, second, name="第 2 期"), caregivers=[caregiver], user=world.trainer
     )
     assert counted() == before, before
-    with django_assert_max_num_queries(32):
+    with django_assert_max_num_queries(34):
         selectors.caregiver_personal_data(caregiver=caregiver)
 
 
@@ -438,3 +440,19 @@ def test_only_a_signed_in_caregiver_downloads_and_only_by_post(client, caregiver
     client.force_login(caregiver.user)
     assert client.get(DOWNLOAD).status_code == 405
     assert not ModelLogEntry.objects.filter(action=account_services.PERSONAL_DATA_DOWNLOAD).exists()
+
+
+def test_the_second_factor_is_described_never_its_secrets(client, world):
+    from django_otp.plugins.otp_static.models import StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    caregiver = CaregiverFactory(user__username="secondfactor")
+    full_record(world, caregiver, tag="S")
+    data, archive, _response = download(client, caregiver.user)
+
+    kinds = {record["kind"]: record for record in records(data, "second_factor")}
+    assert kinds["身份验证器"]["confirmed"] is True
+    assert kinds["恢复码"]["unused_codes"] == StaticToken.objects.filter(device__user=caregiver.user).count() > 0
+    text = json.dumps(data, ensure_ascii=False)
+    assert TOTPDevice.objects.get(user=caregiver.user).key not in text
+    assert not any(token in text for token in StaticToken.objects.values_list("token", flat=True))

@@ -53,6 +53,29 @@ def test_a_batch_travels_in_chunks_and_notifies_each_chunk_at_once(
     )
 
 
+def test_a_chunk_delivered_again_sends_the_notices_its_dead_worker_never_queued(
+    three_decisions, administrator, monkeypatch
+):
+    from certification.certificates import tasks
+
+    batch = certificates.certificate_batch_create(actor=administrator, name="重新投递")
+    item_ids = sorted(batch.items.values_list("pk", flat=True))
+    notify = mock.Mock()
+    monkeypatch.setattr(tasks.certificates_notify_task, "delay", notify)
+    # The first delivery's worker issued the first item and died before the chunk's notices left.
+    certificates.certificate_batch_item_process(item_id=item_ids[0], notify=False)
+
+    assert certificates.certificate_batch_items_process(item_ids=item_ids) == []
+    (notified,) = notify.call_args.args
+    assert sorted(notified) == sorted(Certificate.objects.values_list("pk", flat=True))
+    for certificate_id in notified:
+        certificates.certificate_notify(certificate_id=certificate_id)
+
+    # Everyone told: a third delivery queues no notice.
+    certificates.certificate_batch_items_process(item_ids=item_ids)
+    assert notify.call_count == 1
+
+
 def test_a_failing_item_is_retried_alone(three_decisions, administrator, monkeypatch):
     batch = certificates.certificate_batch_create(actor=administrator, name="重试")
     items = list(batch.items.order_by("pk"))

@@ -1,9 +1,12 @@
 import datetime
 from decimal import Decimal
+from pathlib import Path
 
+import hypothesis
 import pytest
 from django.conf import settings
 from django.utils import translation
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from certification.certificates import services as certification_certificates
 from certification.exams import services as certification_services
@@ -11,6 +14,14 @@ from training.models import TrainingHoursEntry
 
 from .factories.accounts import AssessorFactory, CaregiverFactory
 from .factories.certification import rule_set
+
+# The property-based tests (tests/**/*_fuzz.py) draw the same examples on every run and every machine, so a failure
+# in CI is the failure on a laptop, and keep nothing between runs. `pytest --hypothesis-profile=thorough` draws
+# twenty times as many, new ones each run; Hypothesis's own cache goes under VAR_DIR, never into the checkout.
+set_hypothesis_home_dir(Path(settings.VAR_DIR) / "hypothesis")
+hypothesis.settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True, database=None)
+hypothesis.settings.register_profile("thorough", max_examples=1200, deadline=None, database=None)
+hypothesis.settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")

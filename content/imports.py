@@ -86,6 +86,9 @@ class ClauseRow:
     parent_number: str | None
 
 
+NUMBER_LENGTH = Clause._meta.get_field("number").max_length
+
+
 class ClauseImporter(Importer):
     kind = ImportJob.Kind.CLAUSES
     template_name = "条款导入模板"
@@ -120,7 +123,7 @@ class ClauseImporter(Importer):
 
     def check(self, *, job, rows, progress):
         errors: list[RowError] = []
-        existing = set(Clause.objects.filter(standard=job.standard).values_list("number", flat=True))
+        existing = dict(Clause.objects.filter(standard=job.standard).values_list("number", "parent__number"))
         in_file: dict[str, int] = {}
         plan: list[tuple[int, ClauseRow]] = []
         for done, row in enumerate(rows, start=1):
@@ -129,6 +132,8 @@ class ClauseImporter(Importer):
             text, parent = row.values.get("text", ""), row.values.get("parent", "")
             if not number:
                 row_errors.append(_("The clause number is empty."))
+            elif (problem := check_length(number, NUMBER_LENGTH, _("Clause number"))) is not None:
+                row_errors.append(problem)
             elif not CLAUSE_NUMBER_RE.match(number):
                 row_errors.append(_("“%(number)s” is not a clause number such as 5.1.") % {"number": number})
             elif number in in_file:
@@ -154,7 +159,7 @@ class ClauseImporter(Importer):
                 progress(done)
 
         # Parents are checked once every number in the file is known: a parent may come after its children.
-        known = existing | set(in_file)
+        known = set(existing) | set(in_file)
         for row_number, clause_row in plan:
             if clause_row.parent_number is None:
                 inferred = clause_row.number.rsplit(".", 1)[0] if "." in clause_row.number else None
@@ -167,6 +172,18 @@ class ClauseImporter(Importer):
                         % {"number": clause_row.parent_number},
                     )
                 )
+        # A parent may be any clause of the standard, so the file may close a circle: 5 under 6.1 under 6 under 5.
+        parents = {**existing, **{clause_row.number: clause_row.parent_number for _row, clause_row in plan}}
+        circular = _circular(parents)
+        errors.extend(
+            RowError(
+                row_number,
+                _("Clause %(number)s would end up nested under itself through its parent clauses.")
+                % {"number": clause_row.number},
+            )
+            for row_number, clause_row in plan
+            if clause_row.number in circular
+        )
         progress(len(rows))
         errors.sort(key=lambda error: error.row or 0)
         return errors, [clause_row for _row_number, clause_row in plan]
@@ -175,8 +192,7 @@ class ClauseImporter(Importer):
         standard = job.standard
         clauses = {clause.number: clause for clause in Clause.objects.filter(standard=standard)}
         created = updated = unchanged = 0
-        # Parents before their children, so every parent exists when a child points at it.
-        for row in sorted(plan, key=lambda r: (r.number.count("."), Clause.sort_key_for(r.number))):
+        for row in _parents_first(plan, on_record=set(clauses)):
             parent = clauses[row.parent_number] if row.parent_number else None
             clause = clauses.get(row.number)
             if clause is None:
@@ -193,6 +209,37 @@ class ClauseImporter(Importer):
             clause.save_revision(user=job.created_by).publish(user=job.created_by, skip_permission_checks=True)
             clauses[row.number] = clause
         return {"created": created, "updated": updated, "unchanged": unchanged}
+
+
+def _circular(parents: dict[str, str | None]) -> set[str]:
+    """The numbers whose chain of parents leads back to them; each chain walked once, without recursion."""
+    finished: set[str] = set()
+    circular: set[str] = set()
+    for start in parents:
+        path: dict[str, int] = {}
+        number = start
+        while number is not None and number not in finished and number not in path:
+            path[number] = len(path)
+            number = parents.get(number)
+        if number in path:
+            circular.update(list(path)[path[number] :])
+        finished.update(path)
+    return circular
+
+
+def _parents_first(plan: list[ClauseRow], *, on_record: set[str]) -> list[ClauseRow]:
+    """The rows in an order that writes each new clause before the clauses under it: a parent may be deeper than
+    its child (5 under 6.1) or come later in the file. `check` has refused circles."""
+    rows = sorted(plan, key=lambda r: (r.number.count("."), Clause.sort_key_for(r.number)))
+    new = {row.number for row in rows} - on_record
+    waiting: dict[str, list[ClauseRow]] = {}
+    ordered = [row for row in rows if row.parent_number not in new]
+    for row in rows:
+        if row.parent_number in new:
+            waiting.setdefault(row.parent_number, []).append(row)
+    for row in ordered:  # grows as it is walked: each clause brings the ones waiting for it
+        ordered.extend(waiting.pop(row.number, ()))
+    return ordered
 
 
 # --- Care service items -----------------------------------------------------------------------------------

@@ -206,6 +206,10 @@ def _csv_rows(data: bytes, budget: _Budget):
             continue
     else:
         raise SpreadsheetError(_("The CSV file is neither UTF-8 nor GBK text."))
+    # No text file holds NUL: this one is UTF-16 (a NUL after each ASCII letter) or binary, and no database text
+    # column takes NUL (PostgreSQL refuses it, even inside the job's report of what was wrong).
+    if "\x00" in text:
+        raise SpreadsheetError(_("The CSV file is neither UTF-8 nor GBK text."))
     # The csv module's own field limit (131,072 characters) stays as it is: it is process-wide.
     reader = csv.reader(io.StringIO(text, newline=""))
     number = 0

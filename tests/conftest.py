@@ -1,10 +1,13 @@
 import datetime
 from decimal import Decimal
+from pathlib import Path
 
+import hypothesis
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.utils import translation
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from certification.certificates import services as certification_certificates
 from certification.exams import services as certification_services
@@ -38,6 +41,15 @@ def _verified_sign_in(request, monkeypatch):
     own), where the person still has to set it up or enter a code."""
     if request.node.get_closest_marker("unverified") is None:
         monkeypatch.setattr(Client, "force_login", _force_login_verified)
+
+
+# The property-based tests (tests/**/*_fuzz.py) draw the same examples on every run and every machine, so a failure
+# in CI is the failure on a laptop, and keep nothing between runs. `pytest --hypothesis-profile=thorough` draws
+# twenty times as many, new ones each run; Hypothesis's own cache goes under VAR_DIR, never into the checkout.
+set_hypothesis_home_dir(Path(settings.VAR_DIR) / "hypothesis")
+hypothesis.settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True, database=None)
+hypothesis.settings.register_profile("thorough", max_examples=1200, deadline=None, database=None)
+hypothesis.settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,9 @@
 
 201 with the import's summary; 200 with the same summary when the batch was sent before; 409 when the batch id
 was used for different content; 400 with every problem (section, index, field, message), or when the body is not
-JSON (NaN and Infinity are not) or nests deeper than a batch does; 401 without a valid token; 413 over
-SERVICE_DATA_API_MAX_BYTES; 405 for any method but POST. No session, no CSRF: the token is the only credential.
+JSON (NaN and Infinity are not), nests deeper than a batch does or holds NUL in a text; 401 without a valid token;
+413 over SERVICE_DATA_API_MAX_BYTES; 405 for any method but POST. No session, no CSRF: the token is the only
+credential.
 """
 
 import json
@@ -75,6 +76,23 @@ def _nested_deeper_than(data, limit: int) -> bool:
     return False
 
 
+def _holds_nul(data) -> bool:
+    """Whether a key or a text anywhere in the body holds NUL (\\u0000), which no database text column may hold
+    (PostgreSQL refuses it); counted without recursion."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
 def _bearer_token(request) -> str:
     scheme, _space, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" else ""
@@ -123,6 +141,8 @@ def service_data_receive(request):
         return _errors(400, [_batch_error("", _("The request body is nested too deeply to be a batch."))])
     if not isinstance(data, dict):
         return _errors(400, [_batch_error("", _("The request body must be a JSON object."))])
+    if _holds_nul(data):
+        return _errors(400, [_batch_error("", _("Text in the request body may not hold the NUL character (\\u0000)."))])
     batch_id = data.get("batch_id")
     if not isinstance(batch_id, str) or not batch_id.strip():
         return _errors(400, [_batch_error("batch_id", _("Give the batch its id (batch_id), a non-empty text."))])

@@ -100,6 +100,50 @@ def test_a_parent_already_in_the_standard_is_accepted(admin_user, standard):
     assert Clause.objects.get(number="7.1").parent == parent
 
 
+def test_a_parent_deeper_than_its_child_or_later_in_the_file_is_written_first(admin_user, standard):
+    ClauseFactory(standard=standard, number="6", title="基础护理")
+    job = import_clauses(
+        [
+            CLAUSE_HEADER,
+            ["5", "总则", "", "6.1"],
+            ["7", "附则", "", "8.2"],
+            ["8.2", "说明", "", ""],
+            ["6.1", "翻身", "", ""],
+        ],
+        user=admin_user,
+        standard=standard,
+    )
+    assert job.status == ImportJob.Status.SUCCEEDED, job.errors
+    parents = dict(Clause.objects.values_list("number", "parent__number"))
+    assert parents == {"5": "6.1", "6": None, "6.1": "6", "7": "8.2", "8.2": None}
+
+
+def test_parents_that_run_in_a_circle_are_refused_and_nothing_is_written(admin_user, standard):
+    five = ClauseFactory(standard=standard, number="5", title="生活照料")
+    ClauseFactory(standard=standard, number="5.1", title="头面部清洁", parent=five)
+    job = import_clauses(
+        [CLAUSE_HEADER, ["5", "生活照料", "", "5.1"], ["8", "甲", "", "9"], ["9", "乙", "", "8"], ["7", "丙", "", ""]],
+        user=admin_user,
+        standard=standard,
+    )
+    assert job.status == ImportJob.Status.FAILED
+    assert {error["row"]: error["message"] for error in job.errors} == {
+        2: "按所填上级条款，条款 5 将成为其自身的下级条款。",
+        3: "按所填上级条款，条款 8 将成为其自身的下级条款。",
+        4: "按所填上级条款，条款 9 将成为其自身的下级条款。",
+    }
+    assert sorted(Clause.objects.values_list("number", flat=True)) == ["5", "5.1"]
+    assert Clause.objects.get(number="5").parent is None
+
+
+def test_a_clause_number_longer_than_its_column_is_refused(admin_user, standard):
+    number = ".".join(["1"] * 11)  # 21 characters
+    job = import_clauses([CLAUSE_HEADER, [number, "过长的编号", "", ""]], user=admin_user, standard=standard)
+    assert job.status == ImportJob.Status.FAILED
+    assert [error["row"] for error in job.errors] == [2] and "20" in job.errors[0]["message"]
+    assert not Clause.objects.exists()
+
+
 def test_service_items_with_categories_steps_and_clauses(admin_user, standard):
     ClauseFactory(standard=standard, number="6.1", title="协助翻身")
     ClauseFactory(standard=standard, number="6.2", title="压疮预防")

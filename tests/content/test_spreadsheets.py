@@ -52,6 +52,22 @@ def test_unusable_files_are_rejected_with_a_reason_in_chinese(data, name, messag
     assert message in str(error.value)
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        csv_bytes([["条款编号", "条款标题"], ["5", "生活照料"]], encoding="utf-16-le"),
+        csv_bytes([["Clause number", "Clause title"], ["5", "Daily care"]], encoding="utf-16-be"),
+        csv_bytes([["条款编号", "条款标题"], ["5\x00", "生活照料"]], encoding="utf-8"),
+    ],
+    ids=["UTF-16 without a BOM", "UTF-16 in English", "NUL in a cell"],
+)
+def test_a_csv_file_holding_nul_is_refused_as_no_utf8_or_gbk_text(data):
+    # UTF-16 without its BOM decodes as UTF-8 with a NUL after each letter; PostgreSQL takes NUL in no text.
+    with pytest.raises(SpreadsheetError) as error:
+        spreadsheet_read(data=data, name="clauses.csv", columns=COLUMNS)
+    assert "UTF-8" in str(error.value) and "\x00" not in str(error.value)
+
+
 @pytest.mark.parametrize("kind", ["clauses", "service_items", "batch_roster"])
 def test_templates_read_back_as_their_own_examples(kind):
     importer = importer_for(kind)

@@ -188,6 +188,25 @@ def test_a_body_no_batch_can_be_answers_400_with_a_reason(client, sender, raw, f
 
 
 @pytest.mark.parametrize(
+    "raw",
+    [
+        '{"batch_id": "\\u0000"}',
+        '{"batch_id": "b", "incidents": [{"reference": "TS-\\u0000", "kind": "complaint"}]}',
+        '{"batch_id": "b", "months": [{"national_id\\u0000": "1"}]}',
+    ],
+    ids=["batch id", "reference", "key"],
+)
+def test_nul_anywhere_in_the_body_answers_400_and_writes_nothing(client, sender, raw):
+    # PostgreSQL takes NUL in no text column, nor in a query's parameters: without this check a 500.
+    _client, token = sender
+    response = post(client, None, token, raw=raw)
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["field"] == "" and "NUL" in error["message"]
+    assert not ServiceDataImport.objects.exists()
+
+
+@pytest.mark.parametrize(
     "authorization", [None, "Bearer ", "Bearer wrong-token", "Basic dXNlcjpwYXNz", "Token {token}"]
 )
 def test_a_missing_or_wrong_token_answers_401(client, sender, caregiver, authorization):

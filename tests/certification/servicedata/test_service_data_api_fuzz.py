@@ -418,7 +418,9 @@ def spoilers(draw):
 
     def spoil(body: dict) -> None:
         rows = body.setdefault(section, [])
-        row = rows[position % len(rows)] if rows and isinstance(rows, list) and isinstance(rows[0], dict) else None
+        row = rows[position % len(rows)] if isinstance(rows, list) and rows else None
+        if not isinstance(row, dict):
+            row = None
         if how == "batch":
             body["batch_id"] = value
         elif how == "section":

@@ -53,6 +53,14 @@ OTHER_STANDARD = "DB1405/T 902—2023"
 ON_RECORD = "卧床服务对象至少每几小时翻身一次？"
 
 
+def can_encode(text: str, encoding: str | None) -> bool:
+    try:
+        text.encode(encoding or "utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 @st.composite
 def questions(draw, *, encoding=None):
     """(cells by column, what the bank must then hold: (kind, explanation, clause, item, difficulty, star level),
@@ -62,7 +70,7 @@ def questions(draw, *, encoding=None):
     if kind == Question.Kind.TRUE_FALSE:
         correct_word = draw(st.booleans())
         words = imports.TRUE_WORDS if correct_word else imports.FALSE_WORDS
-        word = draw(st.sampled_from(sorted(words)))
+        word = draw(st.sampled_from(sorted(word for word in words if can_encode(word, encoding))))
         values["answer"] = draw(st.sampled_from([word, word.upper(), f" {word} "]))
         options = list(imports.TRUE_FALSE_OPTIONS) if draw(st.booleans()) else []
         if options:

@@ -53,7 +53,7 @@ class _SignatureTemplate:
     content_type: bytes
 
     def container(self, digest: bytes, signature: bytes) -> bytes:
-        attributes = self.attributes_head + digest + self.attributes_tail
+        attributes = self.attributes(digest)
         signer_info = _der(
             0x30,
             self.signer_info_head
